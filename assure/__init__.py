@@ -1,0 +1,1 @@
+"""assure: member account portal for health-insurance funds."""

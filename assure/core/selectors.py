@@ -1,0 +1,56 @@
+"""Reads of the core: readiness of the services the process depends on."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+logger = logging.getLogger(__name__)
+
+
+def _check(name: str, probe: Any) -> dict[str, Any]:
+    try:
+        detail = probe()
+    except Exception as exc:  # any failure means "not ready"; its class tells operators why
+        logger.warning("readiness check %s failed: %s", name, exc.__class__.__name__)
+        return {"ok": False, "error": exc.__class__.__name__}
+    result: dict[str, Any] = {"ok": True}
+    if isinstance(detail, dict):
+        result.update(detail)
+    return result
+
+
+def _database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _cache() -> None:
+    cache.set("assure:readyz", "1", 5)
+    if cache.get("assure:readyz") != "1":
+        raise RuntimeError("cache did not keep a value")
+
+
+def _queue() -> dict[str, Any]:
+    backend = settings.TASKS["default"]["BACKEND"]
+    if backend.startswith("django_tasks_rq"):
+        import django_rq
+
+        queue = django_rq.get_queue("default")
+        queue.connection.ping()
+        return {"backend": "rq", "queued": queue.count}
+    from django_tasks_db.models import DBTaskResult
+
+    return {"backend": "database", "queued": DBTaskResult.objects.ready().count()}
+
+
+def readiness_checks() -> dict[str, dict[str, Any]]:
+    return {
+        "database": _check("database", _database),
+        "cache": _check("cache", _cache),
+        "queue": _check("queue", _queue),
+    }

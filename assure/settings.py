@@ -1,0 +1,319 @@
+"""assure's settings: the only module that reads the environment (STYLE.md, convention 8).
+
+Without any variable set, assure runs on one machine: SQLite in WAL mode, the database as cache and
+task queue, e-mails written as files. DATABASE_URL, REDIS_URL and EMAIL_URL switch each part to its
+production shape (DESIGN.md, "Runtime"). ASSURE_ENV=production makes the unsafe defaults errors.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent
+
+ENV = os.environ.get("ASSURE_ENV", "development")
+if ENV not in {"development", "test", "production"}:
+    raise ImproperlyConfigured("ASSURE_ENV must be development, test or production.")
+PRODUCTION = ENV == "production"
+DEMO = os.environ.get("ASSURE_DEMO", "") == "1" and not PRODUCTION
+DEBUG = os.environ.get("ASSURE_DEBUG", "") == "1" and not PRODUCTION
+
+DATA_DIR = Path(os.environ.get("ASSURE_DATA_DIR", "var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+MEDIA_ROOT = DATA_DIR / "media"
+OUTBOX_DIR = DATA_DIR / "outbox"
+STATIC_ROOT = DATA_DIR / "static"
+
+
+def _secret_key() -> str:
+    """A secret from the environment, or (outside production) one generated once per data dir."""
+    value = os.environ.get("SECRET_KEY", "")
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured("SECRET_KEY is required when ASSURE_ENV=production.")
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
+    "assure.core",
+    "assure.notifications",
+    "assure.members",
+    "assure.identity",
+    "assure.payments",
+    "assure.cards",
+    "assure.messaging",
+    "assure.profile",
+    "assure.documents",
+    "assure.backoffice",
+    "assure.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "assure.core.middleware.SecurityHeadersMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "assure.urls"
+WSGI_APPLICATION = "assure.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "assure.core.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------------
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # A query that hangs must not hold a web worker: fail fast, answer 503, recover.
+        DATABASES["default"].setdefault("OPTIONS", {})
+        DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "assure.sqlite3",
+            "OPTIONS": {
+                # WAL lets readers work while one writer writes; IMMEDIATE takes the write lock at
+                # BEGIN so that two writers queue on the busy timeout instead of failing with
+                # "database is locked" when one upgrades a read transaction.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=NORMAL;"
+                    "PRAGMA busy_timeout=20000;"
+                    "PRAGMA foreign_keys=ON;"
+                ),
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache, sessions, tasks -----------------------------------------------------------------------
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+    INSTALLED_APPS += ["django_rq"]
+else:
+    # The database cache is shared by every process on the machine, so throttling counters hold
+    # across gunicorn workers; local memory would give each worker its own count.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "assure_cache",
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# --- E-mail -----------------------------------------------------------------------------------------
+
+EMAIL_URL = os.environ.get("EMAIL_URL", "")
+DEFAULT_FROM_EMAIL = os.environ.get("ASSURE_FROM_EMAIL", "ne-pas-repondre@assure.invalid")
+if EMAIL_URL:
+    _email = urlsplit(EMAIL_URL)
+    _email_options = parse_qs(_email.query)
+    if _email.scheme not in {"smtp", "smtps"}:
+        raise ImproperlyConfigured("EMAIL_URL must start with smtp:// or smtps://.")
+    ASSURE_EMAIL_DELIVERY = "smtp"
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _email.hostname or "localhost"
+    EMAIL_PORT = _email.port or (465 if _email.scheme == "smtps" else 25)
+    EMAIL_HOST_USER = unquote(_email.username or "")
+    EMAIL_HOST_PASSWORD = unquote(_email.password or "")
+    EMAIL_USE_SSL = _email.scheme == "smtps"
+    EMAIL_USE_TLS = _email_options.get("tls", ["0"])[0] in {"1", "true", "yes"}
+    EMAIL_TIMEOUT = 10
+else:
+    ASSURE_EMAIL_DELIVERY = "file"
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# --- Authentication ---------------------------------------------------------------------------------
+
+# Argon2id at m=19 MiB, t=2, p=1 (OWASP's minimum): about 57 hashes/s per core on the reference
+# machine, where Django's default memory cost would let a login flood exhaust memory (DESIGN.md).
+PASSWORD_HASHERS = ["assure.core.hashers.Argon2idHasher"]
+ARGON2_MEMORY_COST_KIB = int(os.environ.get("ASSURE_ARGON2_MEMORY_KIB", "19456"))
+ARGON2_TIME_COST = int(os.environ.get("ASSURE_ARGON2_TIME_COST", "2"))
+ARGON2_PARALLELISM = 1
+
+# --- Internationalisation ---------------------------------------------------------------------------
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files -----------------------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+MEDIA_URL = "/media-not-served/"  # files are only ever served through views that check the owner
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION or DEMO
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not (PRODUCTION or DEMO)
+
+# --- Security ---------------------------------------------------------------------------------------
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 12 * 60 * 60  # absolute lifetime; the idle limit is enforced by identity
+SESSION_IDLE_SECONDS = 30 * 60
+CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "assure.core.views.csrf_failure"
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = os.environ.get("ASSURE_SSL_REDIRECT", "1") == "1"
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 63072000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # __Host- cookies are only accepted by browsers over HTTPS, on the exact host, path "/".
+    SESSION_COOKIE_NAME = "__Host-assure_session"
+    CSRF_COOKIE_NAME = "__Host-assure_csrf"
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+
+# --- Logging: identifiers masked in every record ----------------------------------------------------
+
+LOG_LEVEL = os.environ.get("ASSURE_LOG_LEVEL", "INFO")
+LOG_FORMAT = os.environ.get("ASSURE_LOG_FORMAT", "json" if PRODUCTION else "text")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"mask_identifiers": {"()": "assure.core.logging.MaskIdentifiersFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "assure.core.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["mask_identifiers"],
+            "formatter": LOG_FORMAT,
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- The fund: name, address and theme --------------------------------------------------------------
+
+ASSURE_FUND_NAME = os.environ.get("ASSURE_FUND_NAME", "Caisse d'assurance maladie de démonstration")
+ASSURE_FUND_SHORT_NAME = os.environ.get("ASSURE_FUND_SHORT_NAME", "assure")
+ASSURE_FUND_ADDRESS = [
+    line.strip()
+    for line in os.environ.get(
+        "ASSURE_FUND_ADDRESS", "Service des assurés|1 rue de la Santé|75014 PARIS"
+    ).split("|")
+    if line.strip()
+]
+ASSURE_FUND_PHONE = os.environ.get("ASSURE_FUND_PHONE", "3646")
+ASSURE_THEME = {
+    "brand": os.environ.get("ASSURE_THEME_BRAND", "#1d5c8c"),
+    "brand_dark": os.environ.get("ASSURE_THEME_BRAND_DARK", "#123a59"),
+    "logo": os.environ.get("ASSURE_THEME_LOGO", ""),
+}
+ASSURE_SITE_URL = os.environ.get("ASSURE_SITE_URL", "http://127.0.0.1:8000")
+
+# --- Feeds, outbox, retention -----------------------------------------------------------------------
+
+FEED_BATCH_SIZE = int(os.environ.get("ASSURE_FEED_BATCH_SIZE", "1000"))
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("ASSURE_OUTBOX_MAX_ATTEMPTS", "12"))
+OUTBOX_RETRY_BASE_SECONDS = int(os.environ.get("ASSURE_OUTBOX_RETRY_BASE_SECONDS", "30"))
+
+# --- API ----------------------------------------------------------------------------------------------
+
+NINJA_PAGINATION_MAX_LIMIT = 100
