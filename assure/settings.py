@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "assure.documents",
     "assure.backoffice",
     "assure.api",
+    "assure.ops",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class OpsConfig(AppConfig):
+    """The command line: serve, worker, import, exports, demo data. Glue over the domain apps."""
+
+    name = "assure.ops"
+    label = "ops"
