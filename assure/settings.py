@@ -49,7 +49,9 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 
 ALLOWED_HOSTS = [
-    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()
+    h.strip()
+    for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+    if h.strip()
 ]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
@@ -112,7 +114,7 @@ TEMPLATES = [
     },
 ]
 
-# --- Database -----------------------------------------------------------------------------------
+# --- Database -------------------------------------------------------------------------------------
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
@@ -126,7 +128,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "assure.sqlite3",
+            "NAME": str(DATA_DIR / "assure.sqlite3"),
             "OPTIONS": {
                 # WAL lets readers work while one writer writes; IMMEDIATE takes the write lock at
                 # BEGIN so that two writers queue on the busy timeout instead of failing with
@@ -171,7 +173,7 @@ else:
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
-# --- E-mail -----------------------------------------------------------------------------------------
+# --- E-mail ---------------------------------------------------------------------------------------
 
 EMAIL_URL = os.environ.get("EMAIL_URL", "")
 DEFAULT_FROM_EMAIL = os.environ.get("ASSURE_FROM_EMAIL", "ne-pas-repondre@assure.invalid")
@@ -193,7 +195,7 @@ else:
     ASSURE_EMAIL_DELIVERY = "file"
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
-# --- Authentication ---------------------------------------------------------------------------------
+# --- Authentication -------------------------------------------------------------------------------
 
 # Argon2id at m=19 MiB, t=2, p=1 (OWASP's minimum): about 57 hashes/s per core on the reference
 # machine, where Django's default memory cost would let a login flood exhaust memory (DESIGN.md).
@@ -202,7 +204,7 @@ ARGON2_MEMORY_COST_KIB = int(os.environ.get("ASSURE_ARGON2_MEMORY_KIB", "19456")
 ARGON2_TIME_COST = int(os.environ.get("ASSURE_ARGON2_TIME_COST", "2"))
 ARGON2_PARALLELISM = 1
 
-# --- Internationalisation ---------------------------------------------------------------------------
+# --- Internationalisation -------------------------------------------------------------------------
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
@@ -211,7 +213,7 @@ TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
 
-# --- Static files -----------------------------------------------------------------------------------
+# --- Static files ---------------------------------------------------------------------------------
 
 STATIC_URL = "/static/"
 MEDIA_URL = "/media-not-served/"  # files are only ever served through views that check the owner
@@ -227,7 +229,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not (PRODUCTION or DEMO)
 
-# --- Security ---------------------------------------------------------------------------------------
+# --- Security -------------------------------------------------------------------------------------
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -265,9 +267,11 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     }
 }
-PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+)
 
-# --- Logging: identifiers masked in every record ----------------------------------------------------
+# --- Logging: identifiers masked in every record --------------------------------------------------
 
 LOG_LEVEL = os.environ.get("ASSURE_LOG_LEVEL", "INFO")
 LOG_FORMAT = os.environ.get("ASSURE_LOG_FORMAT", "json" if PRODUCTION else "text")
@@ -290,7 +294,7 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# --- The fund: name, address and theme --------------------------------------------------------------
+# --- The fund: name, address and theme ------------------------------------------------------------
 
 ASSURE_FUND_NAME = os.environ.get("ASSURE_FUND_NAME", "Caisse d'assurance maladie de démonstration")
 ASSURE_FUND_SHORT_NAME = os.environ.get("ASSURE_FUND_SHORT_NAME", "assure")
@@ -309,12 +313,12 @@ ASSURE_THEME = {
 }
 ASSURE_SITE_URL = os.environ.get("ASSURE_SITE_URL", "http://127.0.0.1:8000")
 
-# --- Feeds, outbox, retention -----------------------------------------------------------------------
+# --- Feeds, outbox, retention ---------------------------------------------------------------------
 
 FEED_BATCH_SIZE = int(os.environ.get("ASSURE_FEED_BATCH_SIZE", "1000"))
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("ASSURE_OUTBOX_MAX_ATTEMPTS", "12"))
 OUTBOX_RETRY_BASE_SECONDS = int(os.environ.get("ASSURE_OUTBOX_RETRY_BASE_SECONDS", "30"))
 
-# --- API ----------------------------------------------------------------------------------------------
+# --- API ------------------------------------------------------------------------------------------
 
 NINJA_PAGINATION_MAX_LIMIT = 100

@@ -11,7 +11,7 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def need_service(name: str, available: bool, why: str) -> None:
-    """A suite that needs a missing service fails in CI and skips loudly on a laptop (TESTING.md)."""
+    """A missing service fails the suite in CI and skips it loudly on a laptop (TESTING.md)."""
     if available:
         return
     message = f"{name} is not available: {why}"

@@ -9,8 +9,8 @@ import tempfile
 os.environ.setdefault("ASSURE_ENV", "test")
 os.environ.setdefault("ASSURE_DATA_DIR", tempfile.mkdtemp(prefix="assure-test-"))
 
-from assure.settings import *  # noqa: E402,F403
-from assure.settings import CACHES, REDIS_URL  # noqa: E402
+from assure.settings import *  # noqa: F403
+from assure.settings import CACHES, REDIS_URL
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 if not REDIS_URL:

@@ -26,7 +26,11 @@ api = NinjaAPI(
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return problem_response(
-        request, status=exc.status, code=exc.code, title=str(exc.title), errors=exc.errors,
+        request,
+        status=exc.status,
+        code=exc.code,
+        title=str(exc.title),
+        errors=exc.errors,
         extra=exc.extra,
     )
 
@@ -45,8 +49,11 @@ def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> Http
             str(error.get("msg", ""))
         )
     return problem_response(
-        request, status=400, code="validation_error",
-        title=_("Certaines informations sont invalides."), errors=errors,
+        request,
+        status=400,
+        code="validation_error",
+        title=_("Certaines informations sont invalides."),
+        errors=errors,
     )
 
 

@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 
 # A NIR: sex digit, year, month, department (2A/2B too), commune, order, optional key; spaces
 # and dots between groups are common when people type them.
-_NIR = re.compile(r"\b[1-478][\s.]?\d{2}[\s.]?\d{2}[\s.]?(?:\d{2}|2[AaBb])[\s.]?\d{3}[\s.]?\d{3}(?:[\s.]?\d{2})?\b")
+_NIR = re.compile(
+    r"\b[1-478][\s.]?\d{2}[\s.]?\d{2}[\s.]?(?:\d{2}|2[AaBb])[\s.]?\d{3}[\s.]?\d{3}(?:[\s.]?\d{2})?\b"
+)
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _BEARER = re.compile(r"(?i)(bearer\s+)[\w.~+/=-]+")

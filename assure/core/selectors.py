@@ -36,7 +36,7 @@ def _cache() -> None:
 
 
 def _queue() -> dict[str, Any]:
-    backend = settings.TASKS["default"]["BACKEND"]
+    backend = str(settings.TASKS["default"]["BACKEND"])
     if backend.startswith("django_tasks_rq"):
         import django_rq
 

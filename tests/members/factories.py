@@ -20,7 +20,9 @@ class MemberFactory(factory.django.DjangoModelFactory):
         model = Member
 
     external_id = factory.Sequence(lambda n: f"M{n:08d}")
-    nir = factory.Sequence(lambda n: with_key(f"{1 + n % 2}85{(n // 1000) % 12 + 1:02d}75056{n % 1000:03d}"))
+    nir = factory.Sequence(
+        lambda n: with_key(f"{1 + n % 2}85{(n // 1000) % 12 + 1:02d}75056{n % 1000:03d}")
+    )
     birth_name = factory.Sequence(lambda n: f"DUPONT{chr(65 + n % 26)}")
     usual_name = None
     given_names = "Camille Marie"
