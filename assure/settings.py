@@ -41,8 +41,19 @@ def _secret_key() -> str:
         raise ImproperlyConfigured("SECRET_KEY is required when ASSURE_ENV=production.")
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
+        # Written whole with mode 0600 under a temporary name, then linked into place: a process
+        # starting at the same moment (a gunicorn worker, the task worker) either finds no key
+        # or the complete one, never a half-written or world-readable file.
+        draft = DATA_DIR / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+        try:
+            os.link(draft, key_file)
+        except FileExistsError:
+            pass  # another process won the race: everyone uses its key
+        finally:
+            draft.unlink()
     return key_file.read_text().strip()
 
 
@@ -90,12 +101,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "assure.identity.middleware.MemberSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "assure.urls"
 WSGI_APPLICATION = "assure.wsgi.application"
+# Every form renders in the GOV.UK Frontend markup (label, hint, error message, fieldsets).
+FORM_RENDERER = "assure.core.forms.GovukFormRenderer"
 
 TEMPLATES = [
     {
@@ -204,6 +218,27 @@ ARGON2_MEMORY_COST_KIB = int(os.environ.get("ASSURE_ARGON2_MEMORY_KIB", "19456")
 ARGON2_TIME_COST = int(os.environ.get("ASSURE_ARGON2_TIME_COST", "2"))
 ARGON2_PARALLELISM = 1
 
+# Member accounts (identity): code lifetimes, second factor, throttling, tokens (issue 3).
+IDENTITY_PROVISIONAL_EMAIL_HOURS = int(os.environ.get("ASSURE_PROVISIONAL_EMAIL_HOURS", "48"))
+IDENTITY_PROVISIONAL_POST_DAYS = int(os.environ.get("ASSURE_PROVISIONAL_POST_DAYS", "15"))
+IDENTITY_CODE_TRIES = 5  # a provisional code, an e-mailed code, a second-factor challenge
+IDENTITY_OTP_SECONDS = 10 * 60
+IDENTITY_DEVICE_DAYS = 90
+IDENTITY_LOCK_AFTER_FAILURES = 5
+IDENTITY_LOCK_FIRST_SECONDS = 15 * 60  # then doubled at each new lock
+IDENTITY_FAILURES_PER_HOUR = 100
+IDENTITY_ADDRESS_FAILURES = int(os.environ.get("ASSURE_ADDRESS_FAILURES", "50"))
+IDENTITY_ADDRESS_WINDOW_SECONDS = 10 * 60
+IDENTITY_ADDRESS_BLOCK_SECONDS = int(os.environ.get("ASSURE_ADDRESS_BLOCK_SECONDS", "600"))
+IDENTITY_CODE_SENDS_PER_DAY = 3  # provisional codes sent to one member in 24 hours
+IDENTITY_REQUESTS_PER_ADDRESS_HOUR = int(os.environ.get("ASSURE_REQUESTS_PER_ADDRESS", "30"))
+IDENTITY_ACCESS_TOKEN_SECONDS = 15 * 60
+IDENTITY_REFRESH_TOKEN_DAYS = 30
+# Number of reverse proxies in front of gunicorn whose X-Forwarded-For can be trusted.
+IDENTITY_TRUSTED_PROXY_COUNT = int(os.environ.get("ASSURE_TRUSTED_PROXY_COUNT", "0"))
+IDENTITY_DEVICE_COOKIE = "__Host-assure_device" if PRODUCTION else "assure_device"
+IDENTITY_NIR_COOKIE = "__Host-assure_nir" if PRODUCTION else "assure_nir"
+
 # --- Internationalisation -------------------------------------------------------------------------
 
 LANGUAGE_CODE = "fr"
@@ -216,6 +251,8 @@ USE_TZ = True
 # --- Static files ---------------------------------------------------------------------------------
 
 STATIC_URL = "/static/"
+# The compiled stylesheet and scripts of the shell (frontend/ builds them; committed).
+STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media-not-served/"  # files are only ever served through views that check the owner
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -316,8 +353,15 @@ ASSURE_SITE_URL = os.environ.get("ASSURE_SITE_URL", "http://127.0.0.1:8000")
 # --- Feeds, outbox, retention ---------------------------------------------------------------------
 
 FEED_BATCH_SIZE = int(os.environ.get("ASSURE_FEED_BATCH_SIZE", "1000"))
+# Payments: months of statements shown by default; days from a paid period's end to the next
+# expected sick-pay payment (DOMAIN.md: about every 14 days).
+PAYMENTS_HISTORY_MONTHS = int(os.environ.get("ASSURE_PAYMENTS_HISTORY_MONTHS", "27"))
+ALLOWANCE_PAYMENT_INTERVAL_DAYS = int(os.environ.get("ASSURE_ALLOWANCE_INTERVAL_DAYS", "14"))
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("ASSURE_OUTBOX_MAX_ATTEMPTS", "12"))
 OUTBOX_RETRY_BASE_SECONDS = int(os.environ.get("ASSURE_OUTBOX_RETRY_BASE_SECONDS", "30"))
+# Figures shown on /readyz beside the database, cache and queue checks, named here by dotted path
+# because `core`, which serves /readyz, sits below the apps that own them (STYLE.md layers).
+READINESS_FIGURES = {"outbox": "assure.notifications.selectors.outbox_backlog"}
 
 # --- API ------------------------------------------------------------------------------------------
 

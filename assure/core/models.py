@@ -33,3 +33,41 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_kind}:{self.actor_id} {self.action}"
+
+
+class FeedRun(models.Model):
+    """One load of a fund feed (FEEDS.md), by command line or endpoint, for the supervisor.
+
+    Counts and a capped sample of rejects only: the full list of rejects goes back to the sender
+    (the rejects file, the endpoint's answer), and no line's content is kept here.
+    """
+
+    class Source(models.TextChoices):
+        CLI = "cli"
+        API = "api"
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        FINISHED = "finished"
+        FAILED = "failed"
+
+    feed = models.CharField(max_length=32)
+    source = models.CharField(max_length=8, choices=Source.choices)
+    # The feed token's name for the endpoint, the system user for the command line.
+    actor = models.CharField(max_length=150, blank=True, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    rejects_sample = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["feed", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.feed} {self.source} {self.started_at:%Y-%m-%d %H:%M}"

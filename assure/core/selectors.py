@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +50,13 @@ def _queue() -> dict[str, Any]:
 
 
 def readiness_checks() -> dict[str, dict[str, Any]]:
-    return {
+    checks = {
         "database": _check("database", _database),
         "cache": _check("cache", _cache),
         "queue": _check("queue", _queue),
     }
+    # Backlog figures of upper apps (the outbox): informative, so that a scraper can alert on a
+    # growing backlog; they fail readiness only when they cannot be read at all.
+    for name, path in getattr(settings, "READINESS_FIGURES", {}).items():
+        checks[name] = _check(name, import_string(path))
+    return checks

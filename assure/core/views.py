@@ -1,4 +1,4 @@
-"""Process probes, error pages and the public landing page."""
+"""Process probes, error pages, the public pages of the shell and the fund's theme."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
+from django.template import loader
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
 from assure.core import selectors
+from assure.core.context_processors import fund_context
+from assure.core.theme import theme_colours
 
 logger = logging.getLogger(__name__)
 
@@ -39,16 +42,38 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html")
 
 
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/accessibility.html")
+
+
+def legal_notice(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/legal_notice.html")
+
+
+@require_GET
+@cache_control(public=True, max_age=24 * 60 * 60)
+def theme_css(request: HttpRequest) -> HttpResponse:
+    """The fund's colours as CSS custom properties: a stylesheet from 'self', so the CSP holds."""
+    css = loader.render_to_string("core/theme.css", theme_colours())
+    return HttpResponse(css, content_type="text/css; charset=utf-8")
+
+
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "core/404.html", status=404)
 
 
+def _bare_page(template_name: str, status: int) -> HttpResponse:
+    """A page that touches neither the session nor the database: they may be what failed."""
+    html = loader.render_to_string(template_name, fund_context() | {"bare_page": True})
+    return HttpResponse(html, status=status)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/500.html", status=500)
+    return _bare_page("core/500.html", status=500)
 
 
 def service_unavailable(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/503.html", status=503)
+    return _bare_page("core/503.html", status=503)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

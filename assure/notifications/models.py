@@ -31,12 +31,14 @@ class OutboxMessage(models.Model):
     # Rendered when queued, so that a later template change never alters what was promised.
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField(blank=True)
-    context = models.JSONField(default=dict, blank=True)
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # When a delivery task was last put on the queue: the dispatcher re-enqueues a due message only
+    # when no task has been queued for it lately, so a long queue does not fill with duplicates.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -52,3 +54,8 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.pk} ({self.status})"
+
+    @property
+    def reference(self) -> str:
+        """The reference printed on letters and quoted to the fund's advisers."""
+        return f"N{self.pk:09d}"

@@ -5,3 +5,19 @@ from __future__ import annotations
 from ninja import Router
 
 ROUTERS: list[tuple[str, Router]] = []
+
+from assure.api.routers.feeds import router as feeds_router  # noqa: E402
+
+ROUTERS.append(("/feeds", feeds_router))
+
+from assure.api.routers.auth import router as auth_router  # noqa: E402
+
+ROUTERS.append(("/auth", auth_router))
+
+from assure.api.routers.account import router as account_router  # noqa: E402
+
+ROUTERS.append(("", account_router))
+
+from assure.api.routers.payments import router as payments_router  # noqa: E402
+
+ROUTERS.append(("", payments_router))

@@ -11,6 +11,11 @@ def create_cache_table(apps, schema_editor):
 APPEND_ONLY_SQL = """
 CREATE OR REPLACE FUNCTION core_auditevent_append_only() RETURNS trigger AS $$
 BEGIN
+    -- Django's test runner empties every table with TRUNCATE between transactional tests; a
+    -- connection lets it through only by asking (tests/settings.py), which assure never does.
+    IF TG_OP = 'TRUNCATE' AND current_setting('assure.audit_truncate', true) = 'allow' THEN
+        RETURN NULL;
+    END IF;
     RAISE EXCEPTION 'core_auditevent is append-only: % refused', TG_OP;
 END;
 $$ LANGUAGE plpgsql;
@@ -31,12 +36,13 @@ DROP FUNCTION IF EXISTS core_auditevent_append_only();
 
 def add_append_only_trigger(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(APPEND_ONLY_SQL)
+        # No parameters: psycopg would otherwise read the % of RAISE's format as a placeholder.
+        schema_editor.execute(APPEND_ONLY_SQL, params=None)
 
 
 def drop_append_only_trigger(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP_APPEND_ONLY_SQL)
+        schema_editor.execute(DROP_APPEND_ONLY_SQL, params=None)
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,125 @@
+"""Failure counting in the shared cache (Redis in production), so every web process sees the same.
+
+Per login identifier (a keyed hash of the NIR as typed, so an unknown NIR counts exactly like a
+known one): 5 consecutive failures lock it 15 minutes, the next 5 for 30, then 60…; and never more
+than 100 failures in an hour (OWASP ASVS 2.2.1). Per client address: more than 50 failures in 10
+minutes block the address 10 minutes (settings, since many members share an address behind a NAT).
+
+End times are stored as values and compared with the clock, not left to cache expiry, so a lock
+means the same on every backend and under a test's time machine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils import timezone
+
+from assure.identity.tokens import keyed_hash
+
+_DAY = 24 * 3600
+
+
+@dataclass(frozen=True)
+class Lock:
+    until: dt.datetime
+
+
+def _key(kind: str, value: str) -> str:
+    return f"identity:{kind}:{keyed_hash(value, purpose='throttle')[:40]}"
+
+
+def _incr(key: str, ttl: int) -> int:
+    cache.add(key, 0, ttl)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, ttl)
+        return 1
+
+
+def _until(key: str) -> dt.datetime | None:
+    value = cache.get(key)
+    if value is None:
+        return None
+    until = dt.datetime.fromtimestamp(float(value), tz=dt.UTC)
+    return until if until > timezone.now() else None
+
+
+def _set_until(key: str, until: dt.datetime) -> None:
+    ttl = max(1, int((until - timezone.now()).total_seconds()) + 60)
+    cache.set(key, until.timestamp(), ttl)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address; behind N trusted proxies, the N-th address from the right."""
+    hops = int(settings.IDENTITY_TRUSTED_PROXY_COUNT)
+    if hops > 0:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def login_lock(identifier: str) -> Lock | None:
+    until = _until(_key("until", identifier))
+    return Lock(until) if until else None
+
+
+def address_lock(address: str) -> Lock | None:
+    until = _until(_key("addr-until", address))
+    return Lock(until) if until else None
+
+
+def login_failure(identifier: str) -> Lock | None:
+    """Count one failure; the lock it starts, if any."""
+    now = timezone.now()
+    hour_key = _key(f"hour:{int(now.timestamp()) // 3600}", identifier)
+    per_hour = _incr(hour_key, 3600)
+    failures = _incr(_key("fails", identifier), _DAY)
+    until: dt.datetime | None = None
+    if failures >= settings.IDENTITY_LOCK_AFTER_FAILURES:
+        level = _incr(_key("level", identifier), _DAY) - 1
+        seconds = settings.IDENTITY_LOCK_FIRST_SECONDS * (2**level)
+        until = now + dt.timedelta(seconds=min(seconds, _DAY))
+        cache.set(_key("fails", identifier), 0, _DAY)
+    if per_hour >= settings.IDENTITY_FAILURES_PER_HOUR:
+        hour_end = dt.datetime.fromtimestamp((int(now.timestamp()) // 3600 + 1) * 3600, tz=dt.UTC)
+        until = max(until or hour_end, hour_end)
+    if until is None:
+        return None
+    _set_until(_key("until", identifier), until)
+    return Lock(until)
+
+
+def login_success(identifier: str) -> None:
+    cache.delete_many([_key("fails", identifier), _key("level", identifier)])
+
+
+def address_failure(address: str) -> Lock | None:
+    if not address:
+        return None
+    now = timezone.now()
+    window = int(settings.IDENTITY_ADDRESS_WINDOW_SECONDS)
+    count = _incr(_key(f"addr:{int(now.timestamp()) // window}", address), window)
+    if count <= settings.IDENTITY_ADDRESS_FAILURES:
+        return None
+    until = now + dt.timedelta(seconds=settings.IDENTITY_ADDRESS_BLOCK_SECONDS)
+    _set_until(_key("addr-until", address), until)
+    return Lock(until)
+
+
+def request_allowed(kind: str, value: str, *, limit: int, window_seconds: int) -> bool:
+    """A plain budget (sign-up, forgotten code, account check): False once `limit` is passed."""
+    if not value:
+        return True
+    now = int(timezone.now().timestamp())
+    return _incr(_key(f"{kind}:{now // window_seconds}", value), window_seconds) <= limit

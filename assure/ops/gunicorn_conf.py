@@ -1,0 +1,79 @@
+"""gunicorn's configuration for assure: `gunicorn -c python:assure.ops.gunicorn_conf assure.wsgi`.
+
+`assure serve` uses it, and so can a production unit (deploy/assure-web.service); command-line
+flags (`--bind`, `--workers`) override any value here. gunicorn reads this module in its master
+process before forking, so it must stay cheap and free of database access.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+
+# The web processes use the project's settings; the master process needs them for log formats.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "assure.settings")
+
+wsgi_app = "assure.wsgi:application"
+bind = ["127.0.0.1:8000"]
+
+# Threads rather than async workers: the views are synchronous Django, and a thread waiting on the
+# database or on Argon2 costs little memory. Two processes keep serving while one restarts.
+worker_class = "gthread"
+workers = 2
+threads = 4
+
+# A request that takes longer than this is stuck: the master kills its worker and starts another.
+timeout = 30
+# SIGTERM lets requests in flight finish for this long (systemd's TimeoutStopSec is above it).
+graceful_timeout = 20
+keepalive = 5
+# Workers are replaced now and then so that a slow leak never grows without bound.
+max_requests = 2000
+max_requests_jitter = 200
+# Refuse request lines and header blocks far larger than any real browser sends.
+limit_request_line = 8190
+limit_request_fields = 100
+# gunicorn's control socket sits at one path per user: two instances on a machine would fight
+# over it, and nothing of assure uses it.
+control_socket_disable = True
+
+# Only the reverse proxy on the same machine may set X-Forwarded-* (deploy/nginx-assure.conf);
+# production units widen this with --forwarded-allow-ips when the proxy is elsewhere.
+forwarded_allow_ips = "127.0.0.1,::1"
+proxy_allow_ips = "127.0.0.1,::1"
+
+# The access log keeps the path without its query string (%(U)s, not %(r)s) and leaves out the
+# Referer: both may carry a NIR, an e-mail address or a token typed into a search form.
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+
+# gunicorn's own loggers go through the same masking filter and formatter as the application's.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"mask_identifiers": {"()": "assure.core.logging.MaskIdentifiersFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "assure.core.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["mask_identifiers"],
+            "formatter": settings.LOG_FORMAT,
+            "stream": "ext://sys.stderr",
+        },
+        "access": {
+            "class": "logging.StreamHandler",
+            "filters": ["mask_identifiers"],
+            "formatter": settings.LOG_FORMAT,
+            "stream": "ext://sys.stdout",
+        },
+    },
+    "loggers": {
+        "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+    },
+}

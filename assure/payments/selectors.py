@@ -1,0 +1,325 @@
+"""Reads of the payments app, always scoped to the member who asks.
+
+A member sees their own lines and those of the people covered through them: the feed files both
+under the member, so one `member_id` condition scopes every read, and another member's line is
+simply not found. Lists are read by keyset (care date, id), newest first: the cost of a page
+follows the page, not the length of the history.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from assure.core.exceptions import NotFound, ValidationFailed
+from assure.members.models import Member
+from assure.payments import rules
+from assure.payments.models import AllowancePayment, SickLeave, Statement
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+STATUS_FILTERS = {
+    "pending": [Statement.Status.RECEIVED, Statement.Status.PROCESSING],
+    "paid": [Statement.Status.PAID],
+    "rejected": [Statement.Status.REJECTED],
+}
+# The beneficiary filter's value for the member's own care.
+SELF = "self"
+
+
+class InvalidCursor(ValidationFailed):
+    code = "invalid_cursor"
+    title = _("Le curseur de pagination est invalide.")
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day `months` earlier (the month's last day when it is shorter)."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def history_start(today: dt.date | None = None) -> dt.date:
+    """The first care date shown when the member chose no period (27 months by default)."""
+    return months_before(today or timezone.localdate(), settings.PAYMENTS_HISTORY_MONTHS)
+
+
+def cursor_encode(statement: Statement) -> str:
+    raw = f"{statement.care_date.isoformat()}.{statement.pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def cursor_decode(cursor: str) -> tuple[dt.date, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        day, _sep, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(".")
+        return dt.date.fromisoformat(day), int(pk)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise InvalidCursor(errors={"cursor": ["invalid"]}) from None
+
+
+@dataclass(frozen=True)
+class StatementFilters:
+    status: str | None = None  # "pending", "paid", "rejected"
+    start: dt.date | None = None  # care dates from…
+    end: dt.date | None = None  # …to, both included
+    beneficiary: str | None = None  # a beneficiary id, or "self"
+    category: str | None = None
+
+
+@dataclass
+class StatementPage:
+    items: list[Statement]
+    next_cursor: str | None
+
+
+def _statements_for(member: Member, filters: StatementFilters, today: dt.date | None) -> QuerySet:
+    qs = Statement.objects.filter(member_id=member.pk)
+    start = filters.start or history_start(today)
+    qs = qs.filter(care_date__gte=start)
+    if filters.end is not None:
+        qs = qs.filter(care_date__lte=filters.end)
+    if filters.status:
+        qs = qs.filter(status__in=STATUS_FILTERS[filters.status])
+    if filters.category:
+        qs = qs.filter(category=filters.category)
+    if filters.beneficiary == SELF:
+        qs = qs.filter(beneficiary__isnull=True)
+    elif filters.beneficiary:
+        try:
+            qs = qs.filter(beneficiary_id=int(filters.beneficiary))
+        except ValueError:
+            qs = qs.none()
+    return qs
+
+
+def statement_list_for_member(
+    *,
+    member: Member,
+    filters: StatementFilters | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    today: dt.date | None = None,
+) -> StatementPage:
+    """One page of the member's lines, newest care first; `next_cursor` continues it."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    qs = _statements_for(member, filters or StatementFilters(), today)
+    if cursor:
+        day, pk = cursor_decode(cursor)
+        qs = qs.filter(Q(care_date__lt=day) | Q(care_date=day, pk__lt=pk))
+    rows = list(qs.select_related("beneficiary").order_by("-care_date", "-pk")[: limit + 1])
+    more = len(rows) > limit
+    items = rows[:limit]
+    return StatementPage(items=items, next_cursor=cursor_encode(items[-1]) if more else None)
+
+
+def statement_export_for_member(
+    *, member: Member, filters: StatementFilters, max_rows: int = 5000
+) -> list[Statement]:
+    """The lines of a chosen period for a CSV or PDF, newest first, bounded."""
+    qs = _statements_for(member, filters, None).select_related("beneficiary")
+    return list(qs.order_by("-care_date", "-pk")[:max_rows])
+
+
+def statement_get_for_member(*, member: Member, statement_id: int) -> Statement:
+    """The member's line, or NotFound: another member's line is exactly as missing."""
+    found = (
+        Statement.objects.select_related("beneficiary")
+        .filter(pk=statement_id, member_id=member.pk)
+        .first()
+    )
+    if found is None:
+        raise NotFound()
+    return found
+
+
+@dataclass
+class PaymentGroup:
+    """Lines shown together: one payment (its reference) or, without one, a single line."""
+
+    reference: str | None
+    paid_on: dt.date | None
+    paid_to: str | None
+    total: Decimal | None
+    lines: list[Statement] = field(default_factory=list)
+
+
+def statement_groups(*, member: Member, items: Sequence[Statement]) -> list[PaymentGroup]:
+    """The page's lines grouped by payment reference, each with the payment's full total.
+
+    The total counts every line of the payment, including those on other pages, in one query.
+    """
+    refs = {s.payment_reference for s in items if s.payment_reference and s.status == "paid"}
+    totals: dict[str, Decimal] = {}
+    if refs:
+        totals = {
+            row["payment_reference"]: row["total"]
+            for row in Statement.objects.filter(
+                member_id=member.pk, payment_reference__in=refs, status=Statement.Status.PAID
+            )
+            .values("payment_reference")
+            .annotate(total=Sum("reimbursed"))
+        }
+    groups: OrderedDict[str, PaymentGroup] = OrderedDict()
+    for line in items:
+        if line.payment_reference and line.status == Statement.Status.PAID:
+            key = f"ref:{line.payment_reference}"
+            if key not in groups:
+                groups[key] = PaymentGroup(
+                    reference=line.payment_reference,
+                    paid_on=line.paid_on,
+                    paid_to=line.paid_to,
+                    total=totals.get(line.payment_reference),
+                )
+        else:
+            key = f"line:{line.pk}"
+            groups[key] = PaymentGroup(
+                reference=None, paid_on=line.paid_on, paid_to=line.paid_to, total=None
+            )
+        groups[key].lines.append(line)
+    return list(groups.values())
+
+
+def statement_latest_paid_for_member(*, member: Member, limit: int = 5) -> list[Statement]:
+    return list(
+        Statement.objects.filter(member_id=member.pk, status=Statement.Status.PAID)
+        .select_related("beneficiary")
+        .order_by("-care_date", "-pk")[:limit]
+    )
+
+
+def statement_pending_for_member(*, member: Member, limit: int = 5) -> list[Statement]:
+    return list(
+        Statement.objects.filter(
+            member_id=member.pk,
+            status__in=STATUS_FILTERS["pending"],
+            care_date__gte=history_start(),
+        )
+        .select_related("beneficiary")
+        .order_by("-care_date", "-pk")[:limit]
+    )
+
+
+def deductible_totals_for_member(*, member: Member, year: int) -> rules.YearTotals:
+    """Flat fees and deductibles of `year` against their caps, and what is still to recover."""
+    lines = [
+        rules.WithheldLine(
+            paid_on=paid_on or dt.date(year, 1, 1),  # a paid line always has its date
+            paid_to=paid_to,
+            reimbursed=reimbursed,
+            flat_fee=flat_fee,
+            deductible=deductible,
+        )
+        for paid_on, paid_to, reimbursed, flat_fee, deductible in Statement.objects.filter(
+            member_id=member.pk,
+            status=Statement.Status.PAID,
+            paid_on__gte=dt.date(year, 1, 1),
+            paid_on__lte=dt.date(year, 12, 31),
+        )
+        # Only lines that move a total: a member-paid line without charges may still
+        # recover an amount owed, so those are kept while something is owed.
+        .filter(Q(flat_fee__gt=0) | Q(deductible__gt=0) | Q(paid_to=Statement.PaidTo.MEMBER))
+        .values_list("paid_on", "paid_to", "reimbursed", "flat_fee", "deductible")
+    ]
+    return rules.year_totals(year=year, lines=lines)
+
+
+@dataclass(frozen=True)
+class MonthBar:
+    month: dt.date  # first day of the month
+    by_category: dict[str, Decimal]
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.by_category.values(), Decimal("0.00"))
+
+
+def monthly_reimbursed_for_member(
+    *, member: Member, months: int = 12, today: dt.date | None = None
+) -> list[MonthBar]:
+    """Reimbursed per month of payment and per category, the last `months` months, oldest first."""
+    today = today or timezone.localdate()
+    first = months_before(today.replace(day=1), months - 1)
+    sums: dict[tuple[int, int], dict[str, Decimal]] = {}
+    rows = (
+        Statement.objects.filter(
+            member_id=member.pk, status=Statement.Status.PAID, paid_on__gte=first
+        )
+        .values_list("paid_on", "category", "reimbursed")
+        .order_by()
+    )
+    # Summed here rather than with TruncMonth: the same code on SQLite and PostgreSQL, and a
+    # year of one member's payments is a few hundred rows at most.
+    for paid_on, category, amount in rows:
+        if paid_on is None:  # pragma: no cover - a paid line always has its date
+            continue
+        bucket = sums.setdefault((paid_on.year, paid_on.month), {})
+        bucket[category] = bucket.get(category, Decimal("0.00")) + amount
+    bars = []
+    for offset in range(months):
+        month = months_before(first, -offset)
+        bars.append(MonthBar(month=month, by_category=sums.get((month.year, month.month), {})))
+    return bars
+
+
+@dataclass
+class SickLeaveView:
+    leave: SickLeave
+    payments: list[AllowancePayment]
+    paid_total: Decimal
+    next_payment_expected: dt.date | None
+
+
+def sick_leave_list_for_member(*, member: Member) -> list[SickLeaveView]:
+    """The member's sick leaves, newest first, each with its payments and the next one expected."""
+    leaves = list(SickLeave.objects.filter(member_id=member.pk).order_by("-start", "-pk"))
+    payments: dict[int, list[AllowancePayment]] = {leave.pk: [] for leave in leaves}
+    for payment in AllowancePayment.objects.filter(member_id=member.pk).order_by(
+        "-period_start", "-pk"
+    ):
+        payments.setdefault(payment.sick_leave_id, []).append(payment)
+    views = []
+    for leave in leaves:
+        own = payments.get(leave.pk, [])
+        paid = [p for p in own if p.status == AllowancePayment.Status.PAID]
+        last_end = max((p.period_end for p in own), default=None)
+        views.append(
+            SickLeaveView(
+                leave=leave,
+                payments=own,
+                paid_total=sum((p.net for p in paid), Decimal("0.00")),
+                next_payment_expected=rules.next_allowance_expected(
+                    leave_start=leave.start,
+                    leave_end=leave.end,
+                    last_period_end=last_end,
+                    interval_days=settings.ALLOWANCE_PAYMENT_INTERVAL_DAYS,
+                ),
+            )
+        )
+    return views
+
+
+def next_allowance_for_member(*, member: Member) -> dt.date | None:
+    """The soonest next sick-pay payment expected over the member's ongoing leaves, if any."""
+    dates = [
+        view.next_payment_expected
+        for view in sick_leave_list_for_member(member=member)
+        if view.next_payment_expected is not None
+    ]
+    return min(dates) if dates else None

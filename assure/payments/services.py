@@ -1,0 +1,312 @@
+"""Writes of the payments app: the feeds' batches, and the notices of new payments.
+
+Each batch costs a constant number of queries whatever its size: one read of the members it names
+(by NIR), one of the beneficiaries or sick leaves, one of the rows already there, then bulk
+upserts. Lines that conflict with the register are rejected before anything is written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from assure.core.exceptions import DomainError
+from assure.core.feeds import LINE, ErrorCode, Outcome, ParsedLine, Reject
+from assure.core.models import AuditEvent
+from assure.core.services import Actor
+from assure.identity.models import Account
+from assure.members.models import Beneficiary, Member
+from assure.notifications.services import email_queue
+from assure.payments.models import AllowancePayment, SickLeave, Statement
+
+if TYPE_CHECKING:
+    from assure.payments.feed import AllowanceLine, StatementLine
+
+logger = logging.getLogger(__name__)
+
+UNKNOWN_BENEFICIARY = "unknown_beneficiary"
+SICK_LEAVE_OF_ANOTHER_MEMBER = "sick_leave_of_another_member"
+PAYMENT_NOTICE_TEMPLATE = "payment_notice"
+
+STATEMENT_FEED_FIELDS = [
+    "member",
+    "beneficiary",
+    "status",
+    "care_date",
+    "received_on",
+    "paid_on",
+    "category",
+    "act_code",
+    "label",
+    "provider",
+    "amount_charged",
+    "base_amount",
+    "rate",
+    "reimbursed",
+    "flat_fee",
+    "deductible",
+    "paid_to",
+    "complementary_forwarded",
+    "payment_reference",
+    "rejection_reason",
+    "feed_digest",
+    "updated_at",
+]
+ALLOWANCE_FEED_FIELDS = [
+    "sick_leave",
+    "member",
+    "status",
+    "period_start",
+    "period_end",
+    "days",
+    "daily_gross",
+    "gross",
+    "social_levies",
+    "net",
+    "paid_on",
+    "paid_to",
+    "feed_digest",
+    "updated_at",
+]
+
+
+def _members_by_nir(nirs: Iterable[str]) -> dict[str, int]:
+    return dict(Member.objects.filter(nir__in=set(nirs)).values_list("nir", "pk"))
+
+
+def _unknown_member(line: ParsedLine) -> Reject:
+    return Reject(line.line, line.external_id, {"member_nir": [ErrorCode.UNKNOWN_MEMBER]})
+
+
+def statements_feed_apply(
+    *, lines: Sequence[ParsedLine], run_id: int, actor: Actor
+) -> list[Outcome | Reject]:
+    """Write a batch of checked statements lines in the caller's transaction.
+
+    A line whose digest matches the stored one is left alone. Members with a line newly paid get
+    one notice per run (the idempotency key names the run), written in the same transaction.
+    """
+    records: list[StatementLine] = [line.record for line in lines]
+    member_pk = _members_by_nir(r.member_nir for r in records)
+    named = {r.beneficiary_external_id for r in records if r.beneficiary_external_id}
+    beneficiary_of: dict[str, tuple[int, int]] = (
+        {
+            external_id: (pk, owner)
+            for pk, external_id, owner in Beneficiary.objects.filter(
+                external_id__in=named
+            ).values_list("pk", "external_id", "member_id")
+        }
+        if named
+        else {}
+    )
+    existing: dict[str, tuple[int, str, str]] = {
+        external_id: (pk, digest, status)
+        for pk, external_id, digest, status in Statement.objects.filter(
+            external_id__in=[line.external_id for line in lines]
+        ).values_list("pk", "external_id", "feed_digest", "status")
+    }
+
+    outcomes: list[Outcome | Reject] = []
+    rows: list[Statement] = []
+    newly_paid: set[int] = set()
+    status_changes: list[tuple[int, str, str, int]] = []
+    for line, record in zip(lines, records, strict=True):
+        current = existing.get(line.external_id)
+        if current is not None and current[1] == record.digest:
+            outcomes.append(Outcome.UNCHANGED)
+            continue
+        owner = member_pk.get(record.member_nir)
+        if owner is None:
+            outcomes.append(_unknown_member(line))
+            continue
+        beneficiary_pk = None
+        if record.beneficiary_external_id:
+            found = beneficiary_of.get(record.beneficiary_external_id)
+            if found is None:
+                outcomes.append(
+                    Reject(
+                        line.line,
+                        line.external_id,
+                        {"beneficiary_external_id": [UNKNOWN_BENEFICIARY]},
+                    )
+                )
+                continue
+            if found[1] != owner:
+                outcomes.append(
+                    Reject(
+                        line.line,
+                        line.external_id,
+                        {"beneficiary_external_id": [ErrorCode.BENEFICIARY_OF_ANOTHER_MEMBER]},
+                    )
+                )
+                continue
+            beneficiary_pk = found[0]
+        row = Statement(
+            member_id=owner,
+            beneficiary_id=beneficiary_pk,
+            feed_digest=record.digest,
+            **record.fields,
+        )
+        if current is not None:
+            row.pk = current[0]
+            if current[2] != row.status:
+                status_changes.append((row.pk, current[2], row.status, owner))
+        if row.status == Statement.Status.PAID and (current is None or current[2] != row.status):
+            newly_paid.add(owner)
+        rows.append(row)
+        outcomes.append(Outcome.UPDATED if current else Outcome.CREATED)
+
+    if rows:
+        Statement.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["external_id"],
+            update_fields=STATEMENT_FEED_FIELDS,
+        )
+    if status_changes:
+        AuditEvent.objects.bulk_create(
+            [
+                AuditEvent(
+                    actor_kind=actor.kind,
+                    actor_id=actor.id,
+                    actor_display=actor.display[:150],
+                    action="statement.status_changed",
+                    member_id=member_id,
+                    object_type="statement",
+                    object_id=str(pk),
+                    data={"from": before, "to": after},
+                )
+                for pk, before, after, member_id in status_changes
+            ]
+        )
+    if newly_paid:
+        payment_notices_queue(member_ids=newly_paid, run_id=run_id, actor=actor)
+    return outcomes
+
+
+def allowances_feed_apply(
+    *, lines: Sequence[ParsedLine], run_id: int, actor: Actor
+) -> list[Outcome | Reject]:
+    """Write a batch of checked allowance lines and their sick leaves, in one transaction."""
+    records: list[AllowanceLine] = [line.record for line in lines]
+    member_pk = _members_by_nir(r.member_nir for r in records)
+    leave_ids = {r.sick_leave["external_id"] for r in records}
+    leave_owner: dict[str, int] = dict(
+        SickLeave.objects.filter(external_id__in=leave_ids).values_list("external_id", "member_id")
+    )
+    existing: dict[str, tuple[int, str, str]] = {
+        external_id: (pk, digest, status)
+        for pk, external_id, digest, status in AllowancePayment.objects.filter(
+            external_id__in=[line.external_id for line in lines]
+        ).values_list("pk", "external_id", "feed_digest", "status")
+    }
+
+    outcomes: list[Outcome | Reject] = []
+    accepted: list[tuple[ParsedLine, AllowanceLine, int]] = []
+    leaves: dict[str, SickLeave] = {}
+    newly_paid: set[int] = set()
+    for line, record in zip(lines, records, strict=True):
+        current = existing.get(line.external_id)
+        if current is not None and current[1] == record.digest:
+            outcomes.append(Outcome.UNCHANGED)
+            continue
+        owner = member_pk.get(record.member_nir)
+        if owner is None:
+            outcomes.append(_unknown_member(line))
+            continue
+        leave_id = record.sick_leave["external_id"]
+        holder = leave_owner.get(leave_id)
+        if holder is not None and holder != owner:
+            outcomes.append(
+                Reject(
+                    line.line,
+                    line.external_id,
+                    {"sick_leave.external_id": [SICK_LEAVE_OF_ANOTHER_MEMBER]},
+                )
+            )
+            continue
+        leave_owner[leave_id] = owner  # a later line of the batch naming it for another member
+        leaves[leave_id] = SickLeave(member_id=owner, **record.sick_leave)
+        accepted.append((line, record, owner))
+        if record.fields["status"] == AllowancePayment.Status.PAID and (
+            current is None or current[2] != record.fields["status"]
+        ):
+            newly_paid.add(owner)
+        outcomes.append(Outcome.UPDATED if current else Outcome.CREATED)
+
+    if accepted:
+        SickLeave.objects.bulk_create(
+            list(leaves.values()),
+            update_conflicts=True,
+            unique_fields=["external_id"],
+            update_fields=["member", "kind", "start", "end", "updated_at"],
+        )
+        leave_pk = {leave.external_id: leave.pk for leave in leaves.values()}
+        if any(pk is None for pk in leave_pk.values()):  # pragma: no cover - old SQLite only
+            leave_pk = dict(
+                SickLeave.objects.filter(external_id__in=list(leave_pk)).values_list(
+                    "external_id", "pk"
+                )
+            )
+        rows = []
+        for line, record, owner in accepted:
+            row = AllowancePayment(
+                sick_leave_id=leave_pk[record.sick_leave["external_id"]],
+                member_id=owner,
+                feed_digest=record.digest,
+                **record.fields,
+            )
+            current = existing.get(line.external_id)
+            if current is not None:
+                row.pk = current[0]
+            rows.append(row)
+        AllowancePayment.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["external_id"],
+            update_fields=ALLOWANCE_FEED_FIELDS,
+        )
+    if newly_paid:
+        payment_notices_queue(member_ids=newly_paid, run_id=run_id, actor=actor)
+    return outcomes
+
+
+def payment_notices_queue(*, member_ids: Iterable[int], run_id: int, actor: Actor) -> int:
+    """One e-mail per member who has an account and new paid lines in this feed run.
+
+    The notice names no amount, act or care and carries no link (phishing copies fake exactly
+    such links): it tells the member to open their space themselves. Members without an account
+    have no space to look at and get nothing. Returns how many notices were queued.
+    """
+    accounts = (
+        Account.objects.select_related("member")
+        .filter(member_id__in=list(member_ids), status=Account.Status.ACTIVE)
+        .only("pk", "email", "email_verified", "member__email", "member__given_names")
+    )
+    queued = 0
+    for account in accounts:
+        address = account.contact_email
+        if not address:
+            continue
+        try:
+            email_queue(
+                to=address,
+                template=PAYMENT_NOTICE_TEMPLATE,
+                context=_notice_context(account.member),
+                idempotency_key=f"payments.notice:{run_id}:{account.member_id}",
+                member_id=account.member_id,
+            )
+        except DomainError:
+            logger.warning("payment notice for member %s not queued", account.member_id)
+            continue
+        queued += 1
+    return queued
+
+
+def _notice_context(member: Member) -> dict[str, Any]:
+    # The fund's name and the address to type come from the outbox's own context.
+    return {"first_name": member.given_names.split(" ")[0]}
+
+
+__all__ = ["LINE", "allowances_feed_apply", "payment_notices_queue", "statements_feed_apply"]
