@@ -10,9 +10,12 @@ French, with valid RIB and IBAN keys; about 40% of members cover beneficiaries.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime as dt
 import json
 import random
 import sys
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -187,13 +190,85 @@ class Register:
         }
 
 
-def generate(members: int, out: TextIO, seed: int = 20261126) -> None:
+# Statements end a week before this day, so that they are never "in the future" for the feed.
+STATEMENTS_UNTIL = dt.date(2026, 11, 20)
+# (category, act code, label, base, rate, flat fee, deductible per unit, most units)
+ACTS = [
+    ("consultation", "G", "Consultation chez le médecin généraliste", "30.00", 70, "2.00", "0", 1),
+    ("consultation", "CS", "Consultation chez le pédiatre", "35.00", 70, "2.00", "0", 1),
+    ("pharmacy", "PHARMA", "Médicaments", "18.40", 65, "0.00", "1", 4),
+    ("paramedical", "AMK", "Séance de kinésithérapie", "17.50", 60, "0.00", "1", 1),
+    ("laboratory", "B", "Analyses de biologie médicale", "28.35", 60, "2.00", "0", 1),
+    ("dental", "SC12", "Soins dentaires", "43.38", 60, "2.00", "0", 1),
+    ("transport", "TAX", "Transport en taxi conventionné", "62.00", 65, "0.00", "4", 1),
+    ("hospital", "GHS", "Séjour hospitalier", "1250.00", 80, "0.00", "0", 1),
+]
+
+
+def statement_lines(member: dict[str, Any], count: int, rng: random.Random) -> list[dict[str, Any]]:
+    """`count` statement lines (FEEDS.md) for one member, over the last 27 months, adding up."""
+    people = [None] + [b["external_id"] for b in member["beneficiaries"]]
+    lines = []
+    for k in range(count):
+        category, code, label, base, rate, flat_fee, unit, most = rng.choice(ACTS)
+        units = rng.randint(1, most)
+        deductible = Decimal(unit) * units
+        covered = (Decimal(base) * rate / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        reimbursed = max(Decimal(0), covered - Decimal(flat_fee) - deductible)
+        day = 1 + (k * 821 + rng.randint(0, 40)) % 820  # spread over the last 27 months
+        status = "paid" if day > 8 else rng.choice(["received", "processing"])
+        care = STATEMENTS_UNTIL - dt.timedelta(days=day)
+        lines.append(
+            {
+                "external_id": f"{member['external_id']}-S{k:03d}",
+                "member_nir": member["nir"],
+                "beneficiary_external_id": rng.choice(people),
+                "status": status,
+                "care_date": care.isoformat(),
+                "received_on": (care + dt.timedelta(days=1)).isoformat(),
+                "paid_on": (care + dt.timedelta(days=6)).isoformat() if status == "paid" else None,
+                "category": category,
+                "act_code": code,
+                "label": label,
+                "provider": "Dr Martin" if category == "consultation" else None,
+                "amount_charged": base,
+                "base_amount": base,
+                "rate": rate,
+                "reimbursed": f"{reimbursed:.2f}",
+                "flat_fee": flat_fee,
+                "deductible": f"{deductible:.2f}",
+                "paid_to": rng.choice(["member", "member", "provider"]),
+                "complementary_forwarded": member["complementary"] is not None,
+                "payment_reference": f"VIR-{member['external_id']}-{day // 7}"
+                if status == "paid"
+                else None,
+                "rejection_reason": None,
+            }
+        )
+    return lines
+
+
+def generate(
+    members: int,
+    out: TextIO,
+    seed: int = 20261126,
+    *,
+    statements_per_member: int = 0,
+    statements_out: TextIO | None = None,
+) -> None:
     register = Register(seed)
+    # A generator of its own, so that the members file stays the same with or without statements.
+    payments_rng = random.Random(seed + 1)
     write = out.write
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     for n in range(1, members + 1):
-        write(dumps(register.member(n)))
+        member = register.member(n)
+        write(dumps(member))
         write("\n")
+        if statements_out is not None and statements_per_member:
+            for line in statement_lines(member, statements_per_member, payments_rng):
+                statements_out.write(dumps(line))
+                statements_out.write("\n")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -201,13 +276,30 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--members", type=int, required=True)
     parser.add_argument("--out", type=Path, help="file to write (default: standard output)")
     parser.add_argument("--seed", type=int, default=20261126)
+    parser.add_argument(
+        "--statements-per-member", type=int, default=0, help="statement lines for each member"
+    )
+    parser.add_argument("--statements-out", type=Path, help="statements feed file to write")
     args = parser.parse_args(argv)
     if args.out is None:
         generate(args.members, sys.stdout, args.seed)
         return
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("w", encoding="utf-8", buffering=1024 * 1024) as out:
-        generate(args.members, out, args.seed)
+    with contextlib.ExitStack() as files:
+        out = files.enter_context(args.out.open("w", encoding="utf-8", buffering=1024 * 1024))
+        statements = None
+        if args.statements_per_member:
+            path = args.statements_out or args.out.with_name(f"statements-{args.out.name}")
+            statements = files.enter_context(
+                path.open("w", encoding="utf-8", buffering=1024 * 1024)
+            )
+        generate(
+            args.members,
+            out,
+            args.seed,
+            statements_per_member=args.statements_per_member,
+            statements_out=statements,
+        )
 
 
 if __name__ == "__main__":

@@ -616,22 +616,18 @@ def second_factor_verify(
             if recovery is not None:
                 recovery.used_at = timezone.now()
                 recovery.save(update_fields=["used_at"])
-        if found is not None and not ok:
-            found.failed_attempts += 1
-            found.save(update_fields=["failed_attempts"])
-        if found is None or not ok:
-            # The failed try is committed below; the error leaves the block afterwards.
-            pass
-        else:
+        if found is not None and ok:
             found.used_at = timezone.now()
             found.save(update_fields=["used_at"])
             account = found.account
             _device_remember(
                 account=account, device_hash=device_hash or found.device_hash, label=device_label
             )
-            account.last_login_at = timezone.now()
-            account.save(update_fields=["last_login_at"])
             return account
+        if found is not None:
+            found.failed_attempts += 1
+            found.save(update_fields=["failed_attempts"])
+    # Raised outside the transaction, so that the failed try stays counted.
     raise InvalidCode()
 
 

@@ -63,7 +63,7 @@ def _anonymous_actor() -> Actor:
     return Actor(kind="member", id="", display="web")
 
 
-# --- Cookies: the device and the remembered NIR ----------------------------------------------------
+# --- Cookies: the device and the remembered NIR -------------------------------------------------
 
 
 def _cookie_kwargs(max_age: int) -> dict[str, Any]:
@@ -262,10 +262,7 @@ def security_code_view(request: HttpRequest, *, recovery: bool = False) -> HttpR
         if recovery
         else SecurityCodeForm(request.POST or None)
     )
-    if recovery:
-        method = "recovery_code"
-    else:
-        method = "totp" if "totp" in methods else "email_otp"
+    method = "recovery_code" if recovery else ("totp" if "totp" in methods else "email_otp")
     if request.method == "POST" and form.is_valid():
         device_hash, label = _device(request)
         try:

@@ -7,6 +7,7 @@ daily re-run of an unchanged register costs one read per batch and no write.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Sequence
@@ -118,15 +119,23 @@ def _iban(fields: Fields, key: str) -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _valid_bic(value: str) -> str | None:
+    # A register names a few hundred banks at most: each BIC is checked once per process.
+    try:
+        return str(stdnum_bic.validate(value))
+    except StdnumValidationError:
+        return None
+
+
 def _bic(fields: Fields, key: str) -> str | None:
     value = fields.string(key, max_length=20)
     if value is None:
         return None
-    try:
-        return str(stdnum_bic.validate(value))
-    except StdnumValidationError:
+    valid = _valid_bic(value)
+    if valid is None:
         fields.error(key, ErrorCode.INVALID_BIC)
-        return None
+    return valid
 
 
 def _beneficiary(item: Fields) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The register the fund sends (FEEDS.md, "members"): who is insured, and who is covered through them.
+"""The register the fund sends (FEEDS.md, "members"): who is insured, and who is covered by them.
 
 One row per member with address, bank account and coverage inline: the register is loaded in bulk
 every day and read whole on nearly every page, so fewer joins win on both sides.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.fr import nir as stdnum_nir
 
@@ -10,9 +12,16 @@ class InvalidNir(ValueError):
     """Not a NIR: wrong length, characters or key."""
 
 
+# Already in the register's form: the common case in feeds, spared a second clean-up pass.
+_COMPACT_NIR = re.compile(r"[0-9]{5}(?:[0-9]{2}|2[AB])[0-9]{8}")
+
+
 def normalize_nir(value: str) -> str:
     """The 15-character form kept in the register: spaces and dots removed, letters in capitals."""
-    compact = stdnum_nir.compact(value or "").replace(".", "").replace("-", "")
+    if value and _COMPACT_NIR.fullmatch(value):
+        compact = value
+    else:
+        compact = stdnum_nir.compact(value or "").replace(".", "").replace("-", "")
     try:
         return str(stdnum_nir.validate(compact))
     except StdnumValidationError as exc:

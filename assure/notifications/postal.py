@@ -7,9 +7,12 @@ capitals for mail leaving France. The sorting machines of La Poste read the bloc
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
+
+from babel import Locale
 
 MAX_LINES = 6
 MAX_WIDTH = 38
@@ -95,8 +98,24 @@ class PostalRecipient:
         )
 
 
+@functools.cache
+def _french_territories() -> dict[str, str]:
+    return {str(code): str(name) for code, name in Locale("fr").territories.items()}
+
+
+def country_name(country: str) -> str:
+    """The register may hold ISO 3166 codes ("DE"); the envelope wants the name in French."""
+    code = country.strip().upper()
+    if len(code) == 2 and code.isascii() and code.isalpha():
+        name = _french_territories().get(code)
+        if name:
+            return str(name)
+    return country
+
+
 def _ascii_upper(text: str) -> str:
     """Capitals without accents, as the standard asks for the town and country lines."""
+    text = text.replace("\u2019", "'")  # the typographic apostrophe of "Côte d\u2019Ivoire"
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _clean(stripped).upper()
@@ -214,7 +233,7 @@ def address_block(recipient: PostalRecipient) -> list[str]:
         town = _clean(town)
     tail = [town] if town else []
     if not recipient.is_france:
-        country = _ascii_upper(recipient.country)[:MAX_WIDTH]
+        country = _ascii_upper(country_name(recipient.country))[:MAX_WIDTH]
         country = _clean(country)
         if country:
             tail.append(country)

@@ -32,9 +32,13 @@ _FORBIDDEN_PATH = re.compile(
     r"franceconnect|session)",
     re.IGNORECASE,
 )
-# Anything that looks like a URL: a scheme, or a www. host, or a bare host with a path.
+# Anything a mail client may turn into a link: a scheme, a www. host, or a bare host followed by a
+# path or a query ("assure.example/connexion"). A bare host alone ("assure.example") is what
+# members are told to type, and is allowed; so are e-mail addresses (the lookbehind).
 _URL = re.compile(
-    r"(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>\"']+",
+    # Bounded lengths and a left boundary keep the scan linear on long words (no ReDoS).
+    r"(?<![a-z0-9+.-])(?:[a-z][a-z0-9+.-]{0,30}://|www\.)[^\s<>\"']+"
+    r"|(?<![@\w.-])(?:[a-z0-9-]{1,63}\.){1,20}[a-z0-9-]{1,63}(?::\d{1,5})?[/?][^\s<>\"']*",
     re.IGNORECASE,
 )
 

@@ -416,3 +416,11 @@ def demo_members(load: bool) -> list[str]:
 
 
 DEMO_STEPS: list[DemoStep] = [demo_members]
+
+from assure.identity.demo import demo_account  # noqa: E402 - each area's step, in order
+
+DEMO_STEPS.append(demo_account)
+
+from assure.payments.demo import demo_payments  # noqa: E402
+
+DEMO_STEPS.append(demo_payments)

@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -222,6 +223,20 @@ class Child:
                 self.process.send_signal(signum)
 
 
+def address_in_use(host: str, port: int) -> bool:
+    """Whether another process listens there: better said before starting than by gunicorn's
+    five retries. (A race remains until gunicorn binds; gunicorn then reports it.)"""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As gunicorn does: a socket of a process that just stopped (TIME_WAIT) does not count.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def gunicorn_argv(*, host: str, port: int, workers: int | None) -> list[str]:
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     argv = [
@@ -267,7 +282,13 @@ class Supervisor:
         try:
             pid, status = os.wait()
         except ChildProcessError:
-            return None
+            # Someone else reaped them (SIGCHLD ignored by a parent?): their status is lost, and
+            # the supervisor must not wait for them forever.
+            lost = self._running()
+            for child in lost:
+                assert child.process is not None  # noqa: S101 - only started children run
+                child.process.returncode = 1
+            return lost[0] if lost else None
         for child in self.children:
             if child.process is not None and child.pid == pid:
                 child.process.returncode = os.waitstatus_to_exitcode(status)
@@ -284,6 +305,8 @@ class Supervisor:
         }
         try:
             for child in self.children:
+                if self.stopping:  # a signal came while the first children started
+                    break
                 child.start()
             while self._running():
                 ended = self._reap()

@@ -11,6 +11,9 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.db import connection
+from django.utils import timezone
+
 from assure.core.exceptions import DomainError
 from assure.core.feeds import LINE, ErrorCode, Outcome, ParsedLine, Reject
 from assure.core.models import AuditEvent
@@ -108,7 +111,7 @@ def statements_feed_apply(
     }
 
     outcomes: list[Outcome | Reject] = []
-    rows: list[Statement] = []
+    rows: list[dict[str, Any]] = []
     newly_paid: set[int] = set()
     status_changes: list[tuple[int, str, str, int]] = []
     for line, record in zip(lines, records, strict=True):
@@ -142,28 +145,23 @@ def statements_feed_apply(
                 )
                 continue
             beneficiary_pk = found[0]
-        row = Statement(
-            member_id=owner,
-            beneficiary_id=beneficiary_pk,
-            feed_digest=record.digest,
-            **record.fields,
-        )
-        if current is not None:
-            row.pk = current[0]
-            if current[2] != row.status:
-                status_changes.append((row.pk, current[2], row.status, owner))
-        if row.status == Statement.Status.PAID and (current is None or current[2] != row.status):
+        status = record.fields["status"]
+        if current is not None and current[2] != status:
+            status_changes.append((current[0], current[2], status, owner))
+        if status == Statement.Status.PAID and (current is None or current[2] != status):
             newly_paid.add(owner)
-        rows.append(row)
+        rows.append(
+            {
+                **record.fields,
+                "member_id": owner,
+                "beneficiary_id": beneficiary_pk,
+                "feed_digest": record.digest,
+            }
+        )
         outcomes.append(Outcome.UPDATED if current else Outcome.CREATED)
 
     if rows:
-        Statement.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["external_id"],
-            update_fields=STATEMENT_FEED_FIELDS,
-        )
+        _statements_upsert(rows)
     if status_changes:
         AuditEvent.objects.bulk_create(
             [
@@ -183,6 +181,68 @@ def statements_feed_apply(
     if newly_paid:
         payment_notices_queue(member_ids=newly_paid, run_id=run_id, actor=actor)
     return outcomes
+
+
+# Columns of payments_statement the feed writes, in the order of the staging table.
+_STATEMENT_COLUMNS = [
+    "external_id",
+    "member_id",
+    "beneficiary_id",
+    *(
+        name
+        for name in STATEMENT_FEED_FIELDS
+        if name not in {"member", "beneficiary", "updated_at"}
+    ),
+    "created_at",
+    "updated_at",
+]
+
+
+def _statements_upsert(rows: list[dict[str, Any]]) -> None:
+    """Insert or update the batch by external id, in one statement.
+
+    On PostgreSQL the rows are COPYed into a temporary staging table and upserted from there in
+    one INSERT ... ON CONFLICT: a fraction of the cost of binding two dozen parameters per row.
+    Elsewhere (SQLite), Django's bulk upsert does the same in fewer lines.
+    """
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        Statement.objects.bulk_create(
+            [Statement(**row) for row in rows],
+            update_conflicts=True,
+            unique_fields=["external_id"],
+            update_fields=STATEMENT_FEED_FIELDS,
+        )
+        return
+    columns = ", ".join(_STATEMENT_COLUMNS)
+    updates = ", ".join(
+        f"{name} = EXCLUDED.{name}"
+        for name in _STATEMENT_COLUMNS
+        if name not in {"external_id", "created_at"}
+    )
+    with connection.cursor() as cursor:
+        # Created by the transaction that first needs it in this session (and again after a
+        # rollback); emptied after each batch, as a batch may share its transaction with others.
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS payments_statement_staging AS "  # noqa: S608
+            f"SELECT {columns} FROM payments_statement WITH NO DATA"
+        )
+        with cursor.cursor.copy(  # type: ignore[attr-defined]
+            f"COPY payments_statement_staging ({columns}) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        now if name in {"created_at", "updated_at"} else row[name]
+                        for name in _STATEMENT_COLUMNS
+                    ]
+                )
+        cursor.execute(
+            f"INSERT INTO payments_statement ({columns}) "  # noqa: S608 - names from the model
+            f"SELECT {columns} FROM payments_statement_staging "
+            f"ON CONFLICT (external_id) DO UPDATE SET {updates}"
+        )
+        cursor.execute("TRUNCATE payments_statement_staging")
 
 
 def allowances_feed_apply(

@@ -242,3 +242,35 @@ def test_openapi_lists_the_auth_endpoints(client):
         assert f"{API}/auth/{path}" in paths
     assert f"{API}/sessions" in paths
     assert f"{API}/account/terminate" in paths
+
+
+def test_signup_with_a_malformed_email_is_400_for_everyone(client):
+    member = MemberFactory(email=None)
+    bodies = set()
+    for nir in (member.nir, "185057505699943"):
+        response = _post(
+            client,
+            "auth/signup",
+            {
+                "nir": nir,
+                "birth_date": member.birth_date.isoformat(),
+                "vitale_serial": member.vitale_serial,
+                "iban_end": member.iban[-7:],
+                "email": "not an address",
+                "channel": "email",
+            },
+        )
+        assert response.status_code == 400
+        bodies.add(response.content)
+    assert len(bodies) == 1
+
+
+def test_address_behind_trusted_proxy(settings, rf):
+    from assure.identity.throttling import client_address
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="198.51.100.7, 10.0.0.2", REMOTE_ADDR="10.0.0.1")
+    assert client_address(request) == "10.0.0.1"
+    settings.IDENTITY_TRUSTED_PROXY_COUNT = 1
+    assert client_address(request) == "10.0.0.2"
+    settings.IDENTITY_TRUSTED_PROXY_COUNT = 2
+    assert client_address(request) == "198.51.100.7"

@@ -22,9 +22,24 @@ pytestmark = pytest.mark.django_db
 
 TODAY = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
 ITEM_KEYS = {
-    "id", "care_date", "label", "category", "provider", "beneficiary", "status", "amount_charged",
-    "base_amount", "rate", "reimbursed", "flat_fee", "deductible", "paid_to", "paid_on",
-    "complementary_forwarded", "payment_reference", "rejection_reason",
+    "id",
+    "care_date",
+    "label",
+    "category",
+    "provider",
+    "beneficiary",
+    "status",
+    "amount_charged",
+    "base_amount",
+    "rate",
+    "reimbursed",
+    "flat_fee",
+    "deductible",
+    "paid_to",
+    "paid_on",
+    "complementary_forwarded",
+    "payment_reference",
+    "rejection_reason",
 }
 
 
@@ -88,27 +103,38 @@ def test_statements_list_with_amounts_as_strings(api, member):
 def test_statements_filters_limit_and_cursor(api, member, django_assert_max_num_queries):
     for i in range(30):
         StatementFactory(member=member, care_date=dt.date(2026, 1, 1) + dt.timedelta(days=i))
-    StatementFactory(member=member, status="processing", paid_on=None,
-                     care_date=dt.date(2026, 11, 1), received_on=dt.date(2026, 11, 2))
+    StatementFactory(
+        member=member,
+        status="processing",
+        paid_on=None,
+        care_date=dt.date(2026, 11, 1),
+        received_on=dt.date(2026, 11, 2),
+    )
     with django_assert_max_num_queries(6):
         first = api("statements", limit=100).json()
     assert len(first["items"]) == 31
     page = api("statements").json()
     assert len(page["items"]) == 20
     rest = api("statements", cursor=page["next"]).json()
-    assert len(rest["items"]) == 11 and rest["next"] is None
+    assert len(rest["items"]) == 11
+    assert rest["next"] is None
     assert [i["status"] for i in api("statements", status="pending").json()["items"]] == [
         "processing"
     ]
     window = api("statements", **{"from": "2026-01-05", "to": "2026-01-09"}).json()
     assert [i["care_date"] for i in window["items"]] == [
-        "2026-01-09", "2026-01-08", "2026-01-07", "2026-01-06", "2026-01-05"
+        "2026-01-09",
+        "2026-01-08",
+        "2026-01-07",
+        "2026-01-06",
+        "2026-01-05",
     ]
     assert api("statements", category="dental").json()["items"] == []
     assert api("statements", limit=101).status_code == 400
     assert api("statements", status="lost").status_code == 400
     bad = api("statements", cursor="nope")
-    assert bad.status_code == 400 and bad.json()["code"] == "invalid_cursor"
+    assert bad.status_code == 400
+    assert bad.json()["code"] == "invalid_cursor"
 
 
 def test_statement_of_another_member_is_404_like_a_missing_one(api, member):
@@ -149,8 +175,9 @@ def test_allowances(api, member, django_assert_max_num_queries):
 
 def test_deductibles(api, member):
     StatementFactory(member=member)
-    StatementFactory(member=member, paid_to="provider", flat_fee=Decimal("2.00"),
-                     paid_on=dt.date(2026, 11, 20))
+    StatementFactory(
+        member=member, paid_to="provider", flat_fee=Decimal("2.00"), paid_on=dt.date(2026, 11, 20)
+    )
     assert api("deductibles", year=2026).json() == {
         "year": 2026,
         "flat_fee": {"withheld": "4.00", "cap": "50.00"},
@@ -163,8 +190,14 @@ def test_deductibles(api, member):
 
 def test_openapi_describes_the_payments_endpoints(client):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
-    for path in ("/api/v1/statements", "/api/v1/statements/{statement_id}", "/api/v1/allowances",
-                 "/api/v1/deductibles", "/api/v1/feeds/statements", "/api/v1/feeds/allowances"):
+    for path in (
+        "/api/v1/statements",
+        "/api/v1/statements/{statement_id}",
+        "/api/v1/allowances",
+        "/api/v1/deductibles",
+        "/api/v1/feeds/statements",
+        "/api/v1/feeds/allowances",
+    ):
         assert path in paths
 
 
@@ -172,23 +205,40 @@ def test_feed_endpoints_load_statements_and_allowances(client, member):
     _record, token = feed_token_create(name="payments", actor=Actor.system("tests"))
     body = "\n".join(
         json.dumps(line)
-        for line in (statement_line(member.nir), statement_line(member.nir, external_id="X",
-                                                                reimbursed="1.00"))
+        for line in (
+            statement_line(member.nir),
+            statement_line(member.nir, external_id="X", reimbursed="1.00"),
+        )
     )
-    response = client.post("/api/v1/feeds/statements", data=body.encode(),
-                           content_type="application/x-ndjson",
-                           HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = client.post(
+        "/api/v1/feeds/statements",
+        data=body.encode(),
+        content_type="application/x-ndjson",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
     assert response.status_code == 200
     assert response.json() == {
-        "created": 1, "updated": 0, "unchanged": 0,
-        "rejected": [{"line": 2, "external_id": "X",
-                      "errors": {"reimbursed": ["inconsistent_amounts"]}}],
+        "created": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": [
+            {"line": 2, "external_id": "X", "errors": {"reimbursed": ["inconsistent_amounts"]}}
+        ],
     }
     assert Statement.objects.filter(member=member).count() == 1
-    response = client.post("/api/v1/feeds/allowances",
-                           data=json.dumps(allowance_line(member.nir)).encode(),
-                           content_type="application/x-ndjson",
-                           HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = client.post(
+        "/api/v1/feeds/allowances",
+        data=json.dumps(allowance_line(member.nir)).encode(),
+        content_type="application/x-ndjson",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
     assert response.json()["created"] == 1
-    assert client.post("/api/v1/feeds/statements", data=b"", content_type="application/x-ndjson",
-                       HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    assert (
+        client.post(
+            "/api/v1/feeds/statements",
+            data=b"",
+            content_type="application/x-ndjson",
+            HTTP_AUTHORIZATION="Bearer wrong",
+        ).status_code
+        == 401
+    )

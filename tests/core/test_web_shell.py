@@ -16,6 +16,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, RequestFactory
 from django.urls import include, path
+from django.utils import translation
 from django.utils.translation.template import templatize
 
 from assure.core import theme
@@ -40,6 +41,14 @@ handler500 = "assure.core.views.server_error"
 @pytest.fixture(autouse=True, scope="module")
 def _catalogue():
     compile_shell_catalogue()
+
+
+@pytest.fixture(autouse=True)
+def _language_restored():
+    """LocaleMiddleware leaves the request's language active in this thread: an English request
+    must not make the next test English."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
@@ -371,8 +380,6 @@ def test_server_error_page_needs_no_database(language, text, django_assert_num_q
     [("fr", "Service momentanément indisponible"), ("en", "Service temporarily unavailable")],
 )
 def test_service_unavailable_page(language, text):
-    from django.utils import translation
-
     with translation.override(language):
         response = service_unavailable(RequestFactory().get("/"))
     assert response.status_code == 503

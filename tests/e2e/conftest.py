@@ -87,7 +87,7 @@ def _shell_catalogue() -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if E2E_DIR in Path(str(item.fspath)).parents:
+        if E2E_DIR in item.path.parents:
             item.add_marker(pytest.mark.e2e)
 
 

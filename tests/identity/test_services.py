@@ -234,10 +234,10 @@ def test_good_code_is_nfkc_normalised_and_hashed_with_argon2id():
     account = Account.objects.create(member=member)
     issued = services.provisional_code_issue(account=account, channel="email", actor=ACTOR)
     result = _login(member, issued.plain)
-    # A full-width "Ａ" is NFKC-normalised to "A": both spellings log in.
+    # A full-width capital A (U+FF21) is NFKC-normalised to "A": both spellings log in.
     services.secret_code_set_with_challenge(
         challenge=result.challenge,
-        new_secret_code="Ａ la claire fontaine",
+        new_secret_code="\uff21 la claire fontaine",
         device_hash="dev",
         device_label="",
     )
@@ -245,7 +245,7 @@ def test_good_code_is_nfkc_normalised_and_hashed_with_argon2id():
     assert account.secret_code_hash.startswith("argon2$argon2id$")
     assert "m=19456,t=2,p=1" in account.secret_code_hash
     assert check_password("A la claire fontaine", account.secret_code_hash)
-    assert _login(member, "Ａ la claire fontaine", device="dev").status == "authenticated"
+    assert _login(member, "\uff21 la claire fontaine", device="dev").status == "authenticated"
 
 
 def test_rehash_on_login_when_parameters_change(settings):

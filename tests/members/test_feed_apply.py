@@ -163,16 +163,18 @@ def test_a_register_row_created_outside_the_feed_is_taken_over_by_external_id():
 
 def test_an_unexpected_integrity_error_falls_back_to_line_by_line(monkeypatch):
     """A conflict the checks did not foresee rejects its own line only, never the batch."""
-    from assure.members import services
+    from assure.members.bulk import OrmStore, PostgresStore
 
-    real_bulk_create = Member.objects.bulk_create
+    def refusing(insert):
+        def refuse_m0002(self, rows):
+            if any(row["external_id"] == "M0002" for row in rows):
+                raise IntegrityError("simulated concurrent writer")
+            return insert(self, rows)
 
-    def refuse_m0002(objs, *args, **kwargs):
-        if any(o.external_id == "M0002" for o in objs):
-            raise IntegrityError("simulated concurrent writer")
-        return real_bulk_create(objs, *args, **kwargs)
+        return refuse_m0002
 
-    monkeypatch.setattr(services.Member.objects, "bulk_create", refuse_m0002)
+    for store in (OrmStore, PostgresStore):
+        monkeypatch.setattr(store, "members_insert", refusing(store.members_insert))
     result, rejects = load(member_line(1), member_line(2), member_line(3))
     assert result.counts == {"created": 2, "updated": 0, "unchanged": 0, "rejected": 1}
     assert rejects == [{"line": 2, "external_id": "M0002", "errors": {"__all__": ["conflict"]}}]

@@ -78,8 +78,11 @@ def mutated_lines(draw: Any) -> dict[str, Any]:
             else:
                 target = None
                 break
-        if isinstance(target, dict) or (isinstance(target, list) and path[-1] < len(target)):
-            target[path[-1]] = draw(json_values)
+        last = path[-1]
+        if isinstance(target, dict) or (
+            isinstance(target, list) and isinstance(last, int) and last < len(target)
+        ):
+            target[last] = draw(json_values)
     return line
 
 

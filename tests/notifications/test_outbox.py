@@ -252,3 +252,29 @@ def test_logs_never_carry_the_address(smtp_locmem, caplog, django_capture_on_com
         queue(to="zoe.lefevre@example.org")
     assert "zoe.lefevre" not in caplog.text
     assert "example.org" not in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_database_task_backend_and_its_worker(settings, smtp_locmem):
+    """The embedded set-up of a single machine: the task row is written at commit, the worker
+    delivers it, and running the worker again sends nothing more."""
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    with transaction.atomic():
+        message = queue(key="db-backend")
+        assert DBTaskResult.objects.count() == 0
+    assert DBTaskResult.objects.count() == 1
+    assert smtp_locmem == []
+    call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+    message.refresh_from_db()
+    assert message.status == OutboxMessage.Status.SENT
+    assert len(smtp_locmem) == 1
+    from assure.notifications.tasks import outbox_deliver_task
+
+    outbox_deliver_task.enqueue(message.pk)
+    call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+    assert len(smtp_locmem) == 1

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assure.notifications.postal import MAX_LINES, MAX_WIDTH, PostalRecipient, address_block
+from assure.notifications.postal import (
+    MAX_LINES,
+    MAX_WIDTH,
+    PostalRecipient,
+    address_block,
+    country_name,
+)
 
 CASES = [
     pytest.param(
@@ -117,6 +123,35 @@ CASES = [
 ]
 
 
+CASES += [
+    pytest.param(
+        PostalRecipient(
+            name="Ana Silva",
+            lines=("Rua Nova 3",),
+            postal_code="1000-001",
+            city="Lisboa",
+            country="PT",
+        ),
+        ["Ana Silva", "Rua Nova 3", "1000-001 LISBOA", "PORTUGAL"],
+        id="iso-code-becomes-the-french-name",
+    ),
+    pytest.param(
+        PostalRecipient(
+            name="Awa Koné", lines=("Rue 12",), postal_code="01 BP 1", city="Abidjan", country="CI"
+        ),
+        ["Awa Koné", "Rue 12", "01 BP 1 ABIDJAN", "COTE D'IVOIRE"],
+        id="typographic-apostrophe",
+    ),
+    pytest.param(
+        PostalRecipient(
+            name="Jean Roy", lines=("1 rue Basse",), postal_code="75001", city="Paris", country="FR"
+        ),
+        ["Jean Roy", "1 rue Basse", "75001 PARIS"],
+        id="fr-code-is-france",
+    ),
+]
+
+
 @pytest.mark.parametrize(("recipient", "expected"), CASES)
 def test_address_block_examples(recipient, expected):
     assert address_block(recipient) == expected
@@ -136,7 +171,8 @@ recipients = st.builds(
     lines=st.lists(text, max_size=8).map(tuple),
     postal_code=st.from_regex(r"[0-9]{5}", fullmatch=True) | text,
     city=text,
-    country=st.sampled_from(["France", "FRANCE", "", "Belgique", "Côte d'Ivoire"]) | text,
+    country=st.sampled_from(["France", "FRANCE", "", "Belgique", "Côte d'Ivoire", "DE", "ch"])
+    | text,
 )
 
 
@@ -160,8 +196,9 @@ def test_address_block_properties(recipient):
     if recipient.postal_code.isdigit() and recipient.city.isalpha() and recipient.city.isascii():
         assert town == town.upper()
         assert town.startswith(recipient.postal_code)
-    if not recipient.is_france and recipient.country.isalpha() and recipient.country.isascii():
-        assert block[-1] == recipient.country.upper()[:MAX_WIDTH]
+    country = country_name(recipient.country)
+    if not recipient.is_france and country.isalpha() and country.isascii():
+        assert block[-1] == country.upper()[:MAX_WIDTH]
 
 
 @settings(max_examples=200, deadline=None)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assure.notifications.rendering import (
     TemplateMissing,
@@ -86,6 +88,9 @@ def test_text_is_not_html_escaped():
         "https://login.assure.example/",
         "https://assure.example@evil.example/",
         "HTTPS://ASSURE.EXAMPLE/LOGIN",
+        "Rendez-vous sur assure.example/connexion pour continuer",
+        "127.0.0.1:8000/identity/login/",
+        "assure.example/?next=/",
     ],
 )
 def test_links_to_login_or_with_parameters_are_refused(text):
@@ -100,6 +105,8 @@ def test_links_to_login_or_with_parameters_are_refused(text):
         "Notre site : https://assure.example/ (tapez-le vous-même).",
         "Informations : https://www.ameli.fr/assure/remboursements.",
         "Appelez le 3646.",
+        "Écrivez à contact@assure.example ou tapez 127.0.0.1:8000 dans votre navigateur.",
+        "Remboursé le 26/11/2026 : 1 234,56 € (taux 12.5/100).",
     ],
 )
 def test_plain_addresses_are_allowed(text):
@@ -129,3 +136,24 @@ def test_a_template_with_a_login_link_cannot_be_rendered(settings, tmp_path):
 def test_missing_template_is_a_clear_error():
     with pytest.raises(TemplateMissing):
         email_render(template="no_such_template", context={}, language="fr")
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["a." * 50_000, "a" * 100_000 + "://", "x-" * 50_000 + ".y", ("a" * 60 + ".") * 2_000],
+)
+def test_link_check_stays_linear_on_hostile_text(hostile):
+    """A quadratic scan took minutes on these (about 100 KB each); a linear one takes
+    milliseconds, so a regression makes this test hang visibly rather than pass slowly."""
+    check_links(hostile)
+
+
+@given(
+    host=st.from_regex(r"[a-z]{1,10}(\.[a-z]{2,6}){1,2}", fullmatch=True),
+    path=st.from_regex(r"(/[a-z0-9-]{0,8}){0,3}", fullmatch=True),
+    query=st.from_regex(r"[a-z]{1,6}=[a-z0-9]{0,6}", fullmatch=True),
+    scheme=st.sampled_from(["https://", "http://", "", "www."]),
+)
+def test_any_link_with_a_query_string_is_refused(host, path, query, scheme):
+    with pytest.raises(UnsafeMessage):
+        check_links(f"Voir {scheme}{host}{path or '/'}?{query} maintenant")

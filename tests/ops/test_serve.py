@@ -6,6 +6,7 @@ The real processes (gunicorn, the worker, signals) are exercised in tests/system
 from __future__ import annotations
 
 import signal
+import socket
 import sys
 import types
 
@@ -58,6 +59,17 @@ def test_serve_refuses_nonsense_options():
         call_command("serve", workers=0)
     with pytest.raises(CommandError, match="--port"):
         call_command("serve", port=70000)
+
+
+def test_serve_refuses_an_address_already_in_use():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert runtime.address_in_use("127.0.0.1", port)
+        with pytest.raises(CommandError, match="already in use"):
+            call_command("serve", port=port)
+    assert not runtime.address_in_use("127.0.0.1", port)
 
 
 # --- The supervisor -------------------------------------------------------------------------------

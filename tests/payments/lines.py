@@ -42,7 +42,12 @@ def allowance_line(nir: str, **changes: Any) -> dict[str, Any]:
     line: dict[str, Any] = {
         "external_id": "IJ-1",
         "member_nir": nir,
-        "sick_leave": {"external_id": "AT-1", "kind": "illness", "start": "2026-10-01", "end": None},
+        "sick_leave": {
+            "external_id": "AT-1",
+            "kind": "illness",
+            "start": "2026-10-01",
+            "end": None,
+        },
         "status": "paid",
         "period_start": "2026-10-01",
         "period_end": "2026-10-14",
@@ -61,7 +66,7 @@ def allowance_line(nir: str, **changes: Any) -> dict[str, Any]:
 def load(feed: str, lines: list[Any], *, batch_size: int | None = None):
     body = "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines)
     rejects = []
-    result, run = feed_load(
+    result, _run = feed_load(
         feed=feed_get(feed),
         stream=io.BytesIO(body.encode()),
         source=FeedRun.Source.CLI,

@@ -26,8 +26,16 @@ STATEMENT_REJECTS = [
     ({"external_id": None}, "external_id", "required"),
     ({"status": "lost"}, "status", "invalid_choice"),
     ({"care_date": "2026-13-01"}, "care_date", "invalid_date"),
-    ({"care_date": "2026-12-01", "received_on": "2026-12-02", "paid_on": None, "status": "received"},
-     "care_date", "future_date"),
+    (
+        {
+            "care_date": "2026-12-01",
+            "received_on": "2026-12-02",
+            "paid_on": None,
+            "status": "received",
+        },
+        "care_date",
+        "future_date",
+    ),
     ({"received_on": None}, "received_on", "required"),
     ({"received_on": "2026-10-19"}, "received_on", "received_before_care"),
     ({"paid_on": None}, "paid_on", "required"),  # paid without a date
@@ -153,9 +161,16 @@ def test_batch_costs_a_constant_number_of_queries(holder, django_assert_max_num_
 
 ALLOWANCE_REJECTS = [
     ({"sick_leave": None}, "sick_leave", "required"),
-    ({"sick_leave": {"kind": "illness", "start": "2026-10-01"}}, "sick_leave.external_id", "required"),
-    ({"sick_leave": {"external_id": "AT-1", "kind": "holiday", "start": "2026-10-01"}},
-     "sick_leave.kind", "invalid_choice"),
+    (
+        {"sick_leave": {"kind": "illness", "start": "2026-10-01"}},
+        "sick_leave.external_id",
+        "required",
+    ),
+    (
+        {"sick_leave": {"external_id": "AT-1", "kind": "holiday", "start": "2026-10-01"}},
+        "sick_leave.kind",
+        "invalid_choice",
+    ),
     ({"status": "rejected"}, "status", "invalid_choice"),
     ({"period_end": None}, "period_end", "required"),
     ({"period_end": "2026-09-30"}, "period_end", "end_before_start"),
@@ -201,8 +216,12 @@ def test_allowances_create_the_sick_leave_and_update_it(holder):
 
     ended = allowance_line(
         holder.nir,
-        sick_leave={"external_id": "AT-1", "kind": "illness", "start": "2026-10-01",
-                    "end": "2026-10-28"},
+        sick_leave={
+            "external_id": "AT-1",
+            "kind": "illness",
+            "start": "2026-10-01",
+            "end": "2026-10-28",
+        },
     )
     assert load("allowances", [ended])[0].updated == 1
     leave.refresh_from_db()
@@ -210,11 +229,11 @@ def test_allowances_create_the_sick_leave_and_update_it(holder):
 
 
 def test_allowance_unknown_member_and_sick_leave_of_another_member(holder):
-    result, rejects = load("allowances", [allowance_line(MemberFactory.build().nir)])
+    _result, rejects = load("allowances", [allowance_line(MemberFactory.build().nir)])
     assert rejects[0].errors == {"member_nir": ["unknown_member"]}
     load("allowances", [allowance_line(holder.nir)])
     other = MemberFactory()
-    result, rejects = load("allowances", [allowance_line(other.nir, external_id="IJ-9")])
+    _result, rejects = load("allowances", [allowance_line(other.nir, external_id="IJ-9")])
     assert rejects[0].errors == {"sick_leave.external_id": ["sick_leave_of_another_member"]}
 
 
@@ -225,8 +244,10 @@ def test_command_line_import_with_rejects_file_and_exit_codes(holder, tmp_path):
 
     path = tmp_path / "statements.jsonl"
     path.write_text(
-        json.dumps(statement_line(holder.nir)) + "\n"
-        + json.dumps(statement_line(holder.nir, external_id="BAD", rate=300)) + "\n",
+        json.dumps(statement_line(holder.nir))
+        + "\n"
+        + json.dumps(statement_line(holder.nir, external_id="BAD", rate=300))
+        + "\n",
         encoding="utf-8",
     )
     with pytest.raises(SystemExit) as exit_info:

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _account(member, **fields):
-    return Account.objects.create(member=member, secret_code_hash="x", must_change_code=False, **fields)
+    return Account.objects.create(
+        member=member, secret_code_hash="x", must_change_code=False, **fields
+    )
 
 
 def test_one_notice_per_member_per_run_with_no_detail():
@@ -75,7 +77,5 @@ def test_a_terminated_account_or_no_address_gets_nothing():
 def test_the_notice_reads_in_english():
     from assure.notifications.rendering import email_render
 
-    rendered = email_render(
-        template="payment_notice", context={"first_name": "Zoé"}, language="en"
-    )
+    rendered = email_render(template="payment_notice", context={"first_name": "Zoé"}, language="en")
     assert "payment" in rendered.subject.lower()

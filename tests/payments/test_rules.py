@@ -76,7 +76,9 @@ def test_the_gp_visit_of_domain_md():
     ],
 )
 def test_flat_fee_due(acts, exempt, day, year, expected):
-    assert rules.flat_fee_due(acts=acts, exempt=exempt, day_so_far=day, year_so_far=year) == expected
+    assert (
+        rules.flat_fee_due(acts=acts, exempt=exempt, day_so_far=day, year_so_far=year) == expected
+    )
 
 
 @pytest.mark.parametrize(
@@ -124,9 +126,24 @@ BIRTH = dt.date(1990, 6, 15)
         (dt.date(2010, 6, 15), [], dt.date(2026, 6, 14), True),  # a minor, the day before 18
         (dt.date(2008, 6, 15), [], dt.date(2026, 6, 15), False),  # 18 that day
         (BIRTH, [{"kind": "css", "start": "2026-01-01", "end": None}], dt.date(2026, 3, 1), True),
-        (BIRTH, [{"kind": "ame", "start": "2025-01-01", "end": "2025-12-31"}], dt.date(2026, 3, 1), False),
-        (BIRTH, [{"kind": "maternity", "start": "2026-02-01", "end": "2026-09-01"}], dt.date(2026, 3, 1), True),
-        (BIRTH, [{"kind": "maternity", "start": "2026-04-01", "end": None}], dt.date(2026, 3, 1), False),
+        (
+            BIRTH,
+            [{"kind": "ame", "start": "2025-01-01", "end": "2025-12-31"}],
+            dt.date(2026, 3, 1),
+            False,
+        ),
+        (
+            BIRTH,
+            [{"kind": "maternity", "start": "2026-02-01", "end": "2026-09-01"}],
+            dt.date(2026, 3, 1),
+            True,
+        ),
+        (
+            BIRTH,
+            [{"kind": "maternity", "start": "2026-04-01", "end": None}],
+            dt.date(2026, 3, 1),
+            False,
+        ),
         (BIRTH, [{"kind": "ald", "start": "2020-01-01", "end": None}], dt.date(2026, 3, 1), False),
     ],
 )
@@ -148,7 +165,7 @@ def test_year_totals_count_the_year_only_and_cap_at_50():
     lines = [_line(dt.date(2026, 1, 1) + dt.timedelta(days=i)) for i in range(30)]
     lines.append(_line(dt.date(2025, 12, 31), flat_fee="2.00"))
     totals = rules.year_totals(year=2026, lines=lines)
-    assert totals.flat_fee_withheld == D("50.00")  # 30 × €2 = €60, capped
+    assert totals.flat_fee_withheld == D("50.00")  # 30 times €2 = €60, capped
     assert totals.flat_fee_percent == 100
     assert totals.flat_fee_remaining == D("0.00")
     assert totals.deductible_withheld == D("0.00")
@@ -157,7 +174,13 @@ def test_year_totals_count_the_year_only_and_cap_at_50():
 
 def test_third_party_payment_leaves_an_amount_to_recover_until_a_later_reimbursement():
     lines = [
-        _line(dt.date(2026, 3, 1), paid_to="provider", reimbursed="5.00", flat_fee="0.00", deductible="3.00"),
+        _line(
+            dt.date(2026, 3, 1),
+            paid_to="provider",
+            reimbursed="5.00",
+            flat_fee="0.00",
+            deductible="3.00",
+        ),
         _line(dt.date(2026, 3, 2), paid_to="provider", reimbursed="19.00", flat_fee="2.00"),
     ]
     assert rules.year_totals(year=2026, lines=lines).pending_recovery == D("5.00")

@@ -22,8 +22,11 @@ def _ids(page):
 
 def test_keyset_pages_walk_the_history_newest_first_without_gaps(member):
     for i in range(25):
-        StatementFactory(member=member, external_id=f"K{i:02d}",
-                         care_date=dt.date(2026, 1, 1) + dt.timedelta(days=i // 2))
+        StatementFactory(
+            member=member,
+            external_id=f"K{i:02d}",
+            care_date=dt.date(2026, 1, 1) + dt.timedelta(days=i // 2),
+        )
     StatementFactory()  # someone else's
     seen = []
     cursor = None
@@ -51,23 +54,51 @@ def test_invalid_cursor():
         (StatementFilters(status="paid"), {"paid", "child", "dental"}),
         (StatementFilters(status="rejected"), {"rejected"}),
         (StatementFilters(category="dental"), {"dental"}),
-        (StatementFilters(beneficiary="self"), {"paid", "processing", "received", "rejected", "dental"}),
-        (StatementFilters(start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 31)), {"paid", "child"}),
-        (StatementFilters(start=dt.date(2020, 1, 1)), {"paid", "processing", "received", "rejected", "child", "dental", "old"}),
+        (
+            StatementFilters(beneficiary="self"),
+            {"paid", "processing", "received", "rejected", "dental"},
+        ),
+        (
+            StatementFilters(start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 31)),
+            {"paid", "child"},
+        ),
+        (
+            StatementFilters(start=dt.date(2020, 1, 1)),
+            {"paid", "processing", "received", "rejected", "child", "dental", "old"},
+        ),
     ],
 )
 def test_filters(member, filters, expected):
     child = BeneficiaryFactory(member=member)
     StatementFactory(member=member, external_id="paid")
-    StatementFactory(member=member, external_id="processing", status="processing", paid_on=None,
-                     care_date=dt.date(2026, 11, 20), received_on=dt.date(2026, 11, 21))
-    StatementFactory(member=member, external_id="received", status="received", paid_on=None,
-                     care_date=dt.date(2026, 11, 22), received_on=dt.date(2026, 11, 23))
-    StatementFactory(member=member, external_id="rejected", status="rejected", paid_on=None,
-                     rejection_reason="Hors nomenclature", care_date=dt.date(2026, 9, 1))
+    StatementFactory(
+        member=member,
+        external_id="processing",
+        status="processing",
+        paid_on=None,
+        care_date=dt.date(2026, 11, 20),
+        received_on=dt.date(2026, 11, 21),
+    )
+    StatementFactory(
+        member=member,
+        external_id="received",
+        status="received",
+        paid_on=None,
+        care_date=dt.date(2026, 11, 22),
+        received_on=dt.date(2026, 11, 23),
+    )
+    StatementFactory(
+        member=member,
+        external_id="rejected",
+        status="rejected",
+        paid_on=None,
+        rejection_reason="Hors nomenclature",
+        care_date=dt.date(2026, 9, 1),
+    )
     StatementFactory(member=member, external_id="child", beneficiary=child)
-    StatementFactory(member=member, external_id="dental", category="dental",
-                     care_date=dt.date(2026, 6, 1))
+    StatementFactory(
+        member=member, external_id="dental", category="dental", care_date=dt.date(2026, 6, 1)
+    )
     # 27 months ago and one day: out of the default history.
     StatementFactory(member=member, external_id="old", care_date=dt.date(2024, 8, 25))
     StatementFactory(external_id="not-mine")
@@ -105,11 +136,22 @@ def test_get_for_member_is_not_found_for_another_members_line(member):
 def test_groups_by_payment_reference_with_the_whole_payment_total(member):
     for i in range(3):
         StatementFactory(member=member, payment_reference="P1", care_date=dt.date(2026, 10, 20 - i))
-    StatementFactory(member=member, payment_reference="P2", reimbursed=Decimal("5.00"),
-                     base_amount=Decimal("10.00"), rate=70, flat_fee=Decimal("2.00"),
-                     care_date=dt.date(2026, 10, 1))
-    StatementFactory(member=member, status="processing", paid_on=None, payment_reference=None,
-                     care_date=dt.date(2026, 11, 1))
+    StatementFactory(
+        member=member,
+        payment_reference="P2",
+        reimbursed=Decimal("5.00"),
+        base_amount=Decimal("10.00"),
+        rate=70,
+        flat_fee=Decimal("2.00"),
+        care_date=dt.date(2026, 10, 1),
+    )
+    StatementFactory(
+        member=member,
+        status="processing",
+        paid_on=None,
+        payment_reference=None,
+        care_date=dt.date(2026, 11, 1),
+    )
     StatementFactory(payment_reference="P1")  # another member's payment of the same reference
     page = selectors.statement_list_for_member(member=member, limit=2)
     groups = selectors.statement_groups(member=member, items=page.items)
@@ -120,9 +162,15 @@ def test_groups_by_payment_reference_with_the_whole_payment_total(member):
 
 def test_deductible_totals(member):
     StatementFactory(member=member, flat_fee=Decimal("2.00"))
-    StatementFactory(member=member, category="pharmacy", flat_fee=Decimal("0.00"),
-                     deductible=Decimal("3.00"), reimbursed=Decimal("18.00"),
-                     paid_to="provider", paid_on=dt.date(2026, 11, 10))
+    StatementFactory(
+        member=member,
+        category="pharmacy",
+        flat_fee=Decimal("0.00"),
+        deductible=Decimal("3.00"),
+        reimbursed=Decimal("18.00"),
+        paid_to="provider",
+        paid_on=dt.date(2026, 11, 10),
+    )
     StatementFactory(member=member, paid_on=dt.date(2025, 12, 30))  # last year
     StatementFactory(member=member, status="processing", paid_on=None)
     totals = selectors.deductible_totals_for_member(member=member, year=2026)
@@ -133,8 +181,13 @@ def test_deductible_totals(member):
 
 def test_monthly_reimbursed(member):
     StatementFactory(member=member, paid_on=dt.date(2026, 11, 6))
-    StatementFactory(member=member, paid_on=dt.date(2026, 11, 7), category="pharmacy",
-                     flat_fee=Decimal("0.00"), deductible=Decimal("2.00"))
+    StatementFactory(
+        member=member,
+        paid_on=dt.date(2026, 11, 7),
+        category="pharmacy",
+        flat_fee=Decimal("0.00"),
+        deductible=Decimal("2.00"),
+    )
     StatementFactory(member=member, paid_on=dt.date(2025, 12, 1))
     StatementFactory(member=member, paid_on=dt.date(2025, 11, 30))  # 13th month back: out
     bars = selectors.monthly_reimbursed_for_member(member=member, today=dt.date(2026, 11, 26))
@@ -148,11 +201,17 @@ def test_monthly_reimbursed(member):
 def test_sick_leaves_with_next_expected_payment(member):
     ongoing = SickLeaveFactory(member=member, start=dt.date(2026, 10, 1))
     AllowancePaymentFactory(sick_leave=ongoing, period_end=dt.date(2026, 10, 17))
-    AllowancePaymentFactory(sick_leave=ongoing, period_start=dt.date(2026, 10, 18),
-                            period_end=dt.date(2026, 10, 31), status="processing", paid_on=None)
+    AllowancePaymentFactory(
+        sick_leave=ongoing,
+        period_start=dt.date(2026, 10, 18),
+        period_end=dt.date(2026, 10, 31),
+        status="processing",
+        paid_on=None,
+    )
     over = SickLeaveFactory(member=member, start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 14))
-    AllowancePaymentFactory(sick_leave=over, period_start=dt.date(2026, 3, 4),
-                            period_end=dt.date(2026, 3, 14))
+    AllowancePaymentFactory(
+        sick_leave=over, period_start=dt.date(2026, 3, 4), period_end=dt.date(2026, 3, 14)
+    )
     SickLeaveFactory()  # someone else's
     views = selectors.sick_leave_list_for_member(member=member)
     assert [v.leave for v in views] == [ongoing, over]

@@ -12,7 +12,6 @@ import time
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
 
 from assure.identity.models import Account
 from tests.identity.helpers import active_account
@@ -62,7 +61,11 @@ def test_requests_same_answer(client, endpoint):
     member = active_account().member
     stranger = MemberFactory()
     bodies = []
-    for person, nir in ((member, member.nir), (stranger, stranger.nir), (member, "185057505699943")):
+    for person, nir in (
+        (member, member.nir),
+        (stranger, stranger.nir),
+        (member, "185057505699943"),
+    ):
         payload = {
             "nir": nir,
             "birth_date": person.birth_date.isoformat(),
@@ -103,3 +106,24 @@ def test_login_timing_does_not_tell_accounts_apart(client):
     for name, median in samples.items():
         # Generous: the Argon2id check (~20 ms) is in both; a missing check would be a ratio > 5.
         assert 0.5 < median / known < 2, (name, median, known)
+
+
+@pytest.mark.parametrize("path", ["/creer-mon-compte/", "/code-oublie/", "/ai-je-un-compte/"])
+def test_web_requests_same_page_for_everyone(client, path):
+    member = active_account().member
+    stranger = MemberFactory()
+    locations = set()
+    for person in (member, stranger):
+        response = client.post(
+            path,
+            {
+                "nir": person.nir,
+                "birth_date": person.birth_date.strftime("%d/%m/%Y"),
+                "vitale_serial": person.vitale_serial,
+                "iban_end": person.iban[-7:],
+                "channel": "email",
+            },
+        )
+        assert response.status_code == 302
+        locations.add(response["Location"])
+    assert len(locations) == 1

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 
 from assure.ops import runtime
 
@@ -39,9 +40,16 @@ class Command(BaseCommand):
             raise CommandError("--workers must be at least 1.")
         if not 0 < options["port"] < 65536:
             raise CommandError("--port must be between 1 and 65535.")
+        if runtime.address_in_use(options["host"], options["port"]):
+            raise CommandError(
+                f"{options['host']}:{options['port']} is already in use: stop the other server "
+                "or choose another --port."
+            )
         call_command("migrate", interactive=False, verbosity=0)
         # WhiteNoise warns on every process start when the collected-files folder is missing.
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+        # The supervisor itself never queries again: do not hold a database connection for days.
+        connections.close_all()
 
         children = [
             runtime.Child(

@@ -1,0 +1,256 @@
+"""Batch reads and writes of the register for the members feed, for any database and for
+PostgreSQL.
+
+On PostgreSQL each read or write of a batch is one statement whose rows travel as one binary array
+per column, expanded by `unnest()`: building a thousand model instances and a statement with tens of
+thousands of placeholders (which Django's client-side binding then quotes value by value) costs more
+than the database's own work. Elsewhere Django's bulk operations do the same job.
+
+Plain INSERT for new rows and UPDATE for known ones rather than INSERT … ON CONFLICT: the caller
+has just read which rows exist, and a row appearing meanwhile is an IntegrityError that the feed
+machinery turns into a line-by-line replay.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import psycopg
+from django.db import connection
+from django.db.models import Model, Q
+from django.utils import timezone
+
+from assure.members.models import Beneficiary, Member
+
+MEMBER_FEED_FIELDS = [
+    "nir",
+    "birth_name",
+    "usual_name",
+    "given_names",
+    "sex",
+    "birth_date",
+    "birth_place_insee",
+    "birth_country_insee",
+    "vitale_serial",
+    "email",
+    "phone",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "country",
+    "iban",
+    "bic",
+    "bank_holder",
+    "coverage_start",
+    "coverage_end",
+    "exemptions",
+    "complementary_name",
+    "complementary_contract",
+]
+BENEFICIARY_FEED_FIELDS = ["nir", "birth_name", "given_names", "sex", "birth_date", "relation"]
+
+# (pk, external_id, nir, feed_digest)
+MemberKey = tuple[int, str, str, str]
+# A member's values by field name (MEMBER_FEED_FIELDS, external_id and feed_digest).
+MemberRow = dict[str, Any]
+# A beneficiary's values by field name (BENEFICIARY_FEED_FIELDS, external_id and member_id).
+BeneficiaryRow = dict[str, Any]
+
+
+class RegisterStore(Protocol):
+    def members_find(self, external_ids: list[str], nirs: list[str]) -> list[MemberKey]: ...
+
+    def beneficiary_owners(self, external_ids: list[str]) -> dict[str, int]: ...
+
+    def members_insert(self, rows: list[MemberRow]) -> dict[str, int]: ...
+
+    def members_update(self, rows: list[MemberRow]) -> None: ...
+
+    def beneficiaries_insert(self, rows: list[BeneficiaryRow]) -> None: ...
+
+    def beneficiaries_update(self, rows: list[BeneficiaryRow]) -> None: ...
+
+
+class OrmStore:
+    """Any database Django supports."""
+
+    def members_find(self, external_ids: list[str], nirs: list[str]) -> list[MemberKey]:
+        return list(
+            Member.objects.filter(Q(external_id__in=external_ids) | Q(nir__in=nirs)).values_list(
+                "pk", "external_id", "nir", "feed_digest"
+            )
+        )
+
+    def beneficiary_owners(self, external_ids: list[str]) -> dict[str, int]:
+        if not external_ids:
+            return {}
+        return dict(
+            Beneficiary.objects.filter(external_id__in=external_ids).values_list(
+                "external_id", "member_id"
+            )
+        )
+
+    def members_insert(self, rows: list[MemberRow]) -> dict[str, int]:
+        members = Member.objects.bulk_create([Member(**row) for row in rows])
+        if any(member.pk is None for member in members):  # pragma: no cover - old SQLite only
+            return dict(
+                Member.objects.filter(
+                    external_id__in=[row["external_id"] for row in rows]
+                ).values_list("external_id", "pk")
+            )
+        return {member.external_id: member.pk for member in members}
+
+    def members_update(self, rows: list[MemberRow]) -> None:
+        self._update(Member, rows, "external_id", [*MEMBER_FEED_FIELDS, "feed_digest"])
+
+    def beneficiaries_insert(self, rows: list[BeneficiaryRow]) -> None:
+        Beneficiary.objects.bulk_create([Beneficiary(**row, active=True) for row in rows])
+
+    def beneficiaries_update(self, rows: list[BeneficiaryRow]) -> None:
+        self._update(
+            Beneficiary,
+            [{**row, "active": True} for row in rows],
+            "external_id",
+            [*BENEFICIARY_FEED_FIELDS, "member_id", "active"],
+        )
+
+    @staticmethod
+    def _update(
+        model: type[Model], rows: list[dict[str, Any]], key: str, fields: list[str]
+    ) -> None:
+        if not rows:
+            return
+        pks = dict(
+            model._default_manager.filter(**{f"{key}__in": [r[key] for r in rows]}).values_list(
+                key, "pk"
+            )
+        )
+        if model is Member:
+            now = timezone.now()
+            rows = [{**row, "updated_at": now} for row in rows]
+            fields = [*fields, "updated_at"]
+        objects = [model(pk=pks[row[key]], **row) for row in rows]
+        model._default_manager.bulk_update(objects, fields)
+
+
+class PostgresStore:
+    """PostgreSQL: rows go in by COPY to a temporary staging table, then one INSERT … SELECT or
+    UPDATE … FROM per table moves them (see the module docstring)."""
+
+    MEMBER_COLUMNS = ["external_id", *MEMBER_FEED_FIELDS, "feed_digest"]
+    BENEFICIARY_COLUMNS = ["member_id", "external_id", *BENEFICIARY_FEED_FIELDS]
+    MEMBER_STAGE = "assure_feed_member_stage"
+    BENEFICIARY_STAGE = "assure_feed_beneficiary_stage"
+
+    def __init__(self) -> None:
+        member = Member._meta.db_table
+        beneficiary = Beneficiary._meta.db_table
+        m_names = ", ".join(self.MEMBER_COLUMNS)
+        m_set = ", ".join(f"{c} = s.{c}" for c in self.MEMBER_COLUMNS[1:])
+        b_names = ", ".join(self.BENEFICIARY_COLUMNS)
+        b_set = ", ".join(f"{c} = s.{c}" for c in self.BENEFICIARY_COLUMNS if c != "external_id")
+        m_stage, b_stage = self.MEMBER_STAGE, self.BENEFICIARY_STAGE
+        # Table and column names come from the models only, never from input.
+        self.sql = {
+            "stage": (
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {m_stage} "
+                f"(LIKE {member}) ON COMMIT DELETE ROWS; "
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {b_stage} "
+                f"(LIKE {beneficiary}) ON COMMIT DELETE ROWS"
+            ),
+            "members_find": (
+                f"SELECT id, external_id, nir, feed_digest FROM {member} "  # noqa: S608
+                "WHERE external_id = ANY(%s::text[]) OR nir = ANY(%s::text[])"
+            ),
+            "beneficiary_owners": (
+                f"SELECT external_id, member_id FROM {beneficiary} "  # noqa: S608
+                "WHERE external_id = ANY(%s::text[])"
+            ),
+            "members_copy": f"COPY {m_stage} ({m_names}) FROM STDIN",
+            "members_insert": (
+                f"INSERT INTO {member} ({m_names}, created_at, updated_at) "  # noqa: S608
+                f"SELECT {m_names}, now(), now() FROM {m_stage} RETURNING external_id, id"
+            ),
+            "members_update": (
+                f"UPDATE {member} AS m SET {m_set}, updated_at = now() "  # noqa: S608
+                f"FROM {m_stage} AS s WHERE m.external_id = s.external_id"
+            ),
+            "beneficiaries_copy": f"COPY {b_stage} ({b_names}) FROM STDIN",
+            "beneficiaries_insert": (
+                f"INSERT INTO {beneficiary} ({b_names}, active) "  # noqa: S608
+                f"SELECT {b_names}, true FROM {b_stage}"
+            ),
+            "beneficiaries_update": (
+                f"UPDATE {beneficiary} AS b SET {b_set}, active = true "  # noqa: S608
+                f"FROM {b_stage} AS s WHERE b.external_id = s.external_id"
+            ),
+            "members_clear": f"DELETE FROM {m_stage}",  # noqa: S608
+            "beneficiaries_clear": f"DELETE FROM {b_stage}",  # noqa: S608
+        }
+
+    @staticmethod
+    def _cursor() -> psycopg.Cursor[Any]:
+        connection.ensure_connection()
+        # A server-side binding cursor on Django's own connection, hence in its transaction;
+        # Django's own cursors bind on the client side, quoting every value of every array.
+        return psycopg.Cursor(connection.connection)
+
+    def _stage(self, kind: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
+        """Rows into the (emptied) staging table by COPY, the fastest way in."""
+        with self._cursor() as cursor:
+            cursor.execute(self.sql["stage"])
+            cursor.execute(self.sql[f"{kind}_clear"])
+            with cursor.copy(self.sql[f"{kind}_copy"]) as copy:
+                for row in rows:
+                    copy.write_row(
+                        [json.dumps(row[c]) if c == "exemptions" else row[c] for c in columns]
+                    )
+
+    def _run(self, name: str) -> list[tuple[Any, ...]]:
+        with self._cursor() as cursor:
+            cursor.execute(self.sql[name])
+            return cursor.fetchall() if cursor.description else []
+
+    def members_find(self, external_ids: list[str], nirs: list[str]) -> list[MemberKey]:
+        with self._cursor() as cursor:
+            cursor.execute(self.sql["members_find"], [external_ids, nirs])
+            return [(pk, external_id, nir, digest) for pk, external_id, nir, digest in cursor]
+
+    def beneficiary_owners(self, external_ids: list[str]) -> dict[str, int]:
+        if not external_ids:
+            return {}
+        with self._cursor() as cursor:
+            cursor.execute(self.sql["beneficiary_owners"], [external_ids])
+            return {external_id: member_id for external_id, member_id in cursor}
+
+    def members_insert(self, rows: list[MemberRow]) -> dict[str, int]:
+        self._stage("members", self.MEMBER_COLUMNS, rows)
+        return {external_id: pk for external_id, pk in self._run("members_insert")}
+
+    def members_update(self, rows: list[MemberRow]) -> None:
+        if rows:
+            self._stage("members", self.MEMBER_COLUMNS, rows)
+            self._run("members_update")
+
+    def beneficiaries_insert(self, rows: list[BeneficiaryRow]) -> None:
+        if rows:
+            self._stage("beneficiaries", self.BENEFICIARY_COLUMNS, rows)
+            self._run("beneficiaries_insert")
+
+    def beneficiaries_update(self, rows: list[BeneficiaryRow]) -> None:
+        if rows:
+            self._stage("beneficiaries", self.BENEFICIARY_COLUMNS, rows)
+            self._run("beneficiaries_update")
+
+
+_stores: dict[str, RegisterStore] = {}
+
+
+def register_store() -> RegisterStore:
+    vendor = connection.vendor
+    if vendor not in _stores:
+        _stores[vendor] = PostgresStore() if vendor == "postgresql" else OrmStore()
+    return _stores[vendor]

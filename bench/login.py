@@ -1,0 +1,214 @@
+"""Login throughput against the raw Argon2id hash rate, measured in the same run.
+
+    .venv/bin/python bench/login.py [--seconds 20] [--workers 2] [--accounts 20]
+
+The secret-code check is the cost of a login by design; everything else (the request, the
+queries, the tokens) is overhead. The goal (issue 3) is logins/s >= 0.8 x hashes/s, both measured
+with the same number of processes on this machine:
+
+1. hashes/s: `--workers` processes each verify the code against an Argon2id hash at the configured
+   parameters for `--seconds`;
+2. logins/s: gunicorn with `--workers` sync workers on 127.0.0.1, `2 x --workers` client threads
+   posting `POST /api/v1/auth/login` (a known device, so each answer carries tokens).
+
+Runs on a throw-away SQLite data directory unless DATABASE_URL/REDIS_URL are set (then on those:
+use a database of its own). Prints the figures and the ratio; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "une phrase de banc d'essai assez longue"  # noqa: S105 - throw-away bench data
+
+
+def _setup_django(data_dir: str) -> None:
+    os.environ.setdefault("ASSURE_DATA_DIR", data_dir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "assure.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def _hash_worker(encoded: str, seconds: float, queue: multiprocessing.Queue) -> None:
+    # Django's own check, as a login does it (forked after django.setup()).
+    from django.contrib.auth.hashers import check_password
+
+    count, deadline = 0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        if not check_password(SECRET, encoded):
+            raise SystemExit("the bench hash does not verify")
+        count += 1
+    queue.put(count)
+
+
+def hashes_per_second(encoded: str, workers: int, seconds: float) -> float:
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    procs = [
+        multiprocessing.Process(target=_hash_worker, args=(encoded, seconds, queue))
+        for _ in range(workers)
+    ]
+    start = time.perf_counter()
+    for proc in procs:
+        proc.start()
+    total = sum(queue.get() for _ in procs)
+    for proc in procs:
+        proc.join()
+    return total / (time.perf_counter() - start)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _prepare(accounts: int) -> list[tuple[str, str]]:
+    """Members with accounts and a known device each: (nir, device_id) pairs."""
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    if not os.environ.get("REDIS_URL"):
+        call_command("createcachetable", verbosity=0)
+    import datetime as dt
+
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
+    from assure.identity.models import Account, KnownDevice
+    from assure.identity.services import device_hash_for
+    from assure.members.models import Member
+    from assure.members.nir import with_key
+
+    encoded = make_password(SECRET)
+    pairs = []
+    for i in range(accounts):
+        nir = with_key(f"1850575099{i:03d}")
+        member, _ = Member.objects.get_or_create(
+            nir=nir,
+            defaults={
+                "external_id": f"BENCH{i:05d}",
+                "birth_name": "BANC",
+                "given_names": "Essai",
+                "sex": "M",
+                "birth_date": dt.date(1985, 5, 14),
+                "address_line1": "1 rue du Banc",
+                "postal_code": "75014",
+                "city": "Paris",
+                "coverage_start": dt.date(2010, 1, 1),
+                "email": f"banc{i}@example.org",
+            },
+        )
+        account, _ = Account.objects.update_or_create(
+            member=member,
+            defaults={"secret_code_hash": encoded, "must_change_code": False, "status": "active"},
+        )
+        device_id = f"bench-device-{i}"
+        KnownDevice.objects.update_or_create(
+            account=account,
+            device_hash=device_hash_for(device_id, kind="app"),
+            defaults={"expires_at": timezone.now() + dt.timedelta(days=90)},
+        )
+        pairs.append((nir, device_id))
+    return pairs
+
+
+def logins_per_second(
+    port: int, pairs: list[tuple[str, str]], threads: int, seconds: float
+) -> tuple[float, int]:
+    counts = [0] * threads
+    errors = [0] * threads
+    deadline = time.perf_counter() + seconds
+
+    def run(n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        i = n
+        while time.perf_counter() < deadline:
+            nir, device_id = pairs[i % len(pairs)]
+            i += threads
+            body = json.dumps({"nir": nir, "secret_code": SECRET, "device_id": device_id})
+            conn.request("POST", "/api/v1/auth/login", body, {"Content-Type": "application/json"})
+            response = conn.getresponse()
+            payload = response.read()
+            if response.status == 200 and b'"authenticated"' in payload:
+                counts[n] += 1
+            else:
+                errors[n] += 1
+
+    start = time.perf_counter()
+    workers = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return sum(counts) / (time.perf_counter() - start), sum(errors)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--accounts", type=int, default=20)
+    args = parser.parse_args()
+
+    data_dir = tempfile.mkdtemp(prefix="assure-bench-login-")
+    _setup_django(data_dir)
+    from django.conf import settings
+    from django.contrib.auth.hashers import make_password
+
+    pairs = _prepare(args.accounts)
+    encoded = make_password(SECRET)
+    print(
+        f"Argon2id m={settings.ARGON2_MEMORY_COST_KIB} KiB, t={settings.ARGON2_TIME_COST}, "
+        f"p={settings.ARGON2_PARALLELISM}; {args.workers} processes; {args.seconds:.0f} s each"
+    )
+    raw = hashes_per_second(encoded, args.workers, args.seconds)
+    print(f"raw Argon2id verifications: {raw:.1f}/s")
+
+    port = _free_port()
+    env = dict(os.environ, ASSURE_DATA_DIR=data_dir, DJANGO_SETTINGS_MODULE="assure.settings")
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "assure.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        logins_per_second(port, pairs, args.workers * 2, 2)  # warm up: imports, connections
+        rate, errors = logins_per_second(port, pairs, args.workers * 2, args.seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    print(f"logins through POST /api/v1/auth/login (known device): {rate:.1f}/s, {errors} errors")
+    print(f"ratio logins/hashes: {rate / raw:.2f} (goal >= 0.80)")
+
+
+if __name__ == "__main__":
+    main()
