@@ -119,6 +119,9 @@ class Feed(ABC):
 
     name: ClassVar[str]
 
+    def prepare(self) -> None:  # noqa: B027 - a hook most feeds do not need
+        """Called once before the first batch, outside the batches' transactions."""
+
     @abstractmethod
     def parse(self, data: dict[str, Any], *, line: int) -> ParsedLine | Reject:
         """Check and normalise one line; never touches the database."""
@@ -508,6 +511,7 @@ def feed_load(
         pending.clear()
 
     try:
+        feed.prepare()
         for number, consumed, item in read_json_lines(stream):
             parsed = item if isinstance(item, Reject) else feed.parse(item, line=number)
             if isinstance(parsed, Reject):

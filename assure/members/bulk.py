@@ -14,7 +14,6 @@ machinery turns into a line-by-line replay.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any, Protocol
 
 import psycopg
@@ -61,6 +60,8 @@ BeneficiaryRow = dict[str, Any]
 
 
 class RegisterStore(Protocol):
+    def prepare(self) -> None: ...
+
     def members_find(self, external_ids: list[str], nirs: list[str]) -> list[MemberKey]: ...
 
     def beneficiary_owners(self, external_ids: list[str]) -> dict[str, int]: ...
@@ -76,6 +77,9 @@ class RegisterStore(Protocol):
 
 class OrmStore:
     """Any database Django supports."""
+
+    def prepare(self) -> None:
+        pass
 
     def members_find(self, external_ids: list[str], nirs: list[str]) -> list[MemberKey]:
         return list(
@@ -155,11 +159,12 @@ class PostgresStore:
         m_stage, b_stage = self.MEMBER_STAGE, self.BENEFICIARY_STAGE
         # Table and column names come from the models only, never from input.
         self.sql = {
+            # The columns' types without their constraints: rows are checked on the way out.
             "stage": (
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS {m_stage} "
-                f"(LIKE {member}) ON COMMIT DELETE ROWS; "
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS {b_stage} "
-                f"(LIKE {beneficiary}) ON COMMIT DELETE ROWS"
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {m_stage} ON COMMIT DELETE ROWS "  # noqa: S608
+                f"AS SELECT {m_names} FROM {member} WITH NO DATA; "
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {b_stage} ON COMMIT DELETE ROWS "
+                f"AS SELECT {b_names} FROM {beneficiary} WITH NO DATA"
             ),
             "members_find": (
                 f"SELECT id, external_id, nir, feed_digest FROM {member} "  # noqa: S608
@@ -172,23 +177,25 @@ class PostgresStore:
             "members_copy": f"COPY {m_stage} ({m_names}) FROM STDIN",
             "members_insert": (
                 f"INSERT INTO {member} ({m_names}, created_at, updated_at) "  # noqa: S608
-                f"SELECT {m_names}, now(), now() FROM {m_stage} RETURNING external_id, id"
+                f"SELECT {m_names}, now(), now() FROM {m_stage} RETURNING external_id, id; "
+                f"DELETE FROM {m_stage}"
             ),
             "members_update": (
                 f"UPDATE {member} AS m SET {m_set}, updated_at = now() "  # noqa: S608
-                f"FROM {m_stage} AS s WHERE m.external_id = s.external_id"
+                f"FROM {m_stage} AS s WHERE m.external_id = s.external_id; "
+                f"DELETE FROM {m_stage}"
             ),
             "beneficiaries_copy": f"COPY {b_stage} ({b_names}) FROM STDIN",
             "beneficiaries_insert": (
                 f"INSERT INTO {beneficiary} ({b_names}, active) "  # noqa: S608
-                f"SELECT {b_names}, true FROM {b_stage}"
+                f"SELECT {b_names}, true FROM {b_stage}; "
+                f"DELETE FROM {b_stage}"
             ),
             "beneficiaries_update": (
                 f"UPDATE {beneficiary} AS b SET {b_set}, active = true "  # noqa: S608
-                f"FROM {b_stage} AS s WHERE b.external_id = s.external_id"
+                f"FROM {b_stage} AS s WHERE b.external_id = s.external_id; "
+                f"DELETE FROM {b_stage}"
             ),
-            "members_clear": f"DELETE FROM {m_stage}",  # noqa: S608
-            "beneficiaries_clear": f"DELETE FROM {b_stage}",  # noqa: S608
         }
 
     @staticmethod
@@ -198,18 +205,22 @@ class PostgresStore:
         # Django's own cursors bind on the client side, quoting every value of every array.
         return psycopg.Cursor(connection.connection)
 
-    def _stage(self, kind: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
-        """Rows into the (emptied) staging table by COPY, the fastest way in."""
+    def prepare(self) -> None:
+        """The staging tables, once per load and outside its batches' transactions, so that a
+        batch rolled back never takes them away. Each move out of them also empties them."""
         with self._cursor() as cursor:
             cursor.execute(self.sql["stage"])
-            cursor.execute(self.sql[f"{kind}_clear"])
-            with cursor.copy(self.sql[f"{kind}_copy"]) as copy:
-                for row in rows:
-                    copy.write_row(
-                        [json.dumps(row[c]) if c == "exemptions" else row[c] for c in columns]
-                    )
+
+    def _stage(self, kind: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
+        """Rows into the (empty) staging table by COPY, the fastest way in."""
+        with self._cursor() as cursor, cursor.copy(self.sql[f"{kind}_copy"]) as copy:
+            for row in rows:
+                copy.write_row(
+                    [json.dumps(row[c]) if c == "exemptions" else row[c] for c in columns]
+                )
 
     def _run(self, name: str) -> list[tuple[Any, ...]]:
+        """A move out of a staging table and its emptying, in one round trip."""
         with self._cursor() as cursor:
             cursor.execute(self.sql[name])
             return cursor.fetchall() if cursor.description else []
@@ -224,11 +235,11 @@ class PostgresStore:
             return {}
         with self._cursor() as cursor:
             cursor.execute(self.sql["beneficiary_owners"], [external_ids])
-            return {external_id: member_id for external_id, member_id in cursor}
+            return dict(cursor)
 
     def members_insert(self, rows: list[MemberRow]) -> dict[str, int]:
         self._stage("members", self.MEMBER_COLUMNS, rows)
-        return {external_id: pk for external_id, pk in self._run("members_insert")}
+        return dict(self._run("members_insert"))
 
     def members_update(self, rows: list[MemberRow]) -> None:
         if rows:

@@ -33,6 +33,7 @@ from assure.core.feeds import (
 )
 from assure.core.models import FeedRun
 from assure.core.services import Actor
+from assure.members.bulk import register_store
 from assure.members.models import Beneficiary, Member
 from assure.members.nir import InvalidNir, normalize_nir
 from assure.members.services import members_feed_apply
@@ -263,6 +264,9 @@ class MembersFeed(Feed):
             record=parsed,
             keys=frozenset(keys),
         )
+
+    def prepare(self) -> None:
+        register_store().prepare()
 
     def apply(self, lines: Sequence[ParsedLine], *, run: FeedRun) -> list[Outcome | Reject]:
         return members_feed_apply(lines=lines, actor=Actor.feed(f"{self.name}#{run.pk}"))

@@ -107,8 +107,14 @@ def letter_pdf(message: OutboxMessage, *, when: datetime) -> tuple[bytes, int]:
         invariant=True,  # same input, same bytes: a rewrite after a retry changes nothing
     )
     body_width = PAGE_WIDTH - 2 * MARGIN
-    first = Frame(MARGIN, 20 * mm, body_width, PAGE_HEIGHT - FIRST_BODY_TOP - 20 * mm, id="first")
-    later = Frame(MARGIN, 20 * mm, body_width, PAGE_HEIGHT - MARGIN - 20 * mm, id="later")
+    # No frame padding: the body's left edge lines up with the fund's name above it.
+    padding = {"leftPadding": 0, "rightPadding": 0, "topPadding": 0, "bottomPadding": 0}
+    first = Frame(
+        MARGIN, 20 * mm, body_width, PAGE_HEIGHT - FIRST_BODY_TOP - 20 * mm, id="first", **padding
+    )
+    later = Frame(
+        MARGIN, 20 * mm, body_width, PAGE_HEIGHT - MARGIN - 20 * mm, id="later", **padding
+    )
 
     def on_first(canvas: Canvas, _doc: BaseDocTemplate) -> None:
         _draw_first_page(
@@ -145,7 +151,9 @@ def manifest_add(folder: Path, row: dict[str, str]) -> None:
     """
     folder.mkdir(parents=True, exist_ok=True)
     manifest = folder / MANIFEST_NAME
-    with open(folder / ".manifest.lock", "a") as lock:
+    # The lock file sits beside the day's folder, so the folder holds only what the print house
+    # collects.
+    with open(folder.parent / f".{folder.name}.manifest.lock", "a") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         try:
             existing: set[str] = set()

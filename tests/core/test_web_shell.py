@@ -13,7 +13,10 @@ from babel.messages.pofile import read_po
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages import INFO, SUCCESS, WARNING
+from django.contrib.messages.storage.base import Message
 from django.core.exceptions import ImproperlyConfigured
+from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.urls import include, path
 from django.utils import translation
@@ -397,3 +400,29 @@ def test_csrf_failure_page(language, text):
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert response.status_code == 403
     assert text in response.content.decode()
+
+
+# --- Messages after an action ------------------------------------------------------------------
+
+
+def _render_messages(*messages: tuple[int, str]) -> str:
+    return render_to_string(
+        "includes/messages.html", {"messages": [Message(level, text) for level, text in messages]}
+    )
+
+
+def test_success_message_is_an_announced_green_banner():
+    html = _render_messages((SUCCESS, "Votre adresse est enregistrée."))
+    assert "govuk-notification-banner govuk-notification-banner--success" in html
+    assert 'role="alert" aria-labelledby="message-1-title"' in html
+    assert '<h2 class="govuk-notification-banner__title" id="message-1-title">' in html
+    assert (
+        '<p class="govuk-notification-banner__heading">Votre adresse est enregistrée.</p>' in html
+    )
+
+
+def test_other_messages_are_important_regions():
+    html = _render_messages((INFO, "Premier"), (WARNING, "Second"))
+    assert html.count('role="region"') == 2
+    assert "--success" not in html
+    assert 'id="message-2-title">Important</h2>' in html

@@ -82,6 +82,10 @@ def _flow(page, member: Member, *, mobile: bool) -> None:
     page.goto("/mon-compte/securite/")
     assert "Cet appareil" in page.content()
     _check(page, mobile)
+    page.get_by_role("link", name="Activer une application d'authentification").click()
+    page.wait_for_url("**/mon-compte/securite/application/")
+    assert page.locator("svg.segno").count() == 1
+    _check(page, mobile)
 
 
 def test_account_flow_desktop(page):

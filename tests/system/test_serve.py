@@ -193,3 +193,16 @@ def test_serve_without_worker_runs_the_web_server_alone(serve, embedded_env):
     assert set(server.children()) == {"web"}
     server.process.send_signal(signal.SIGINT)
     assert server.process.wait(timeout=STOP_TIMEOUT) == 0, server.output()
+
+
+def test_children_stop_when_serve_is_killed_outright(serve, embedded_env):
+    """SIGKILL leaves the supervisor no chance to pass it on: the kernel tells the children."""
+    server = serve(embedded_env, "--workers", "1")
+    server.wait_healthy()
+    children = server.children()
+    assert set(children) == {"web", "worker"}
+    server.process.kill()
+    server.process.wait(timeout=STOP_TIMEOUT)
+    _wait_until(
+        lambda: not any(_alive(pid) for pid in children.values()), STOP_TIMEOUT, "orphans to stop"
+    )
