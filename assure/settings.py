@@ -239,6 +239,14 @@ IDENTITY_TRUSTED_PROXY_COUNT = int(os.environ.get("ASSURE_TRUSTED_PROXY_COUNT", 
 IDENTITY_DEVICE_COOKIE = "__Host-assure_device" if PRODUCTION else "assure_device"
 IDENTITY_NIR_COOKIE = "__Host-assure_nir" if PRODUCTION else "assure_nir"
 
+# Messaging (issue 6): answer date in working days, attachment limit, optional virus scanning.
+MESSAGING_ANSWER_WORKING_DAYS = int(os.environ.get("ASSURE_MESSAGING_ANSWER_DAYS", "5"))
+MESSAGING_MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+# clamd's Unix socket (e.g. /run/clamav/clamd.ctl); unset, attachments are not virus-scanned.
+CLAMD_SOCKET = os.environ.get("ASSURE_CLAMD_SOCKET", "")
+# Where advisors are sent to sign in; the page itself belongs to the back office.
+BACKOFFICE_LOGIN_URL = "/backoffice/connexion/"
+
 # --- Internationalisation -------------------------------------------------------------------------
 
 LANGUAGE_CODE = "fr"

@@ -20,45 +20,158 @@ from pathlib import Path
 from typing import Any, TextIO
 
 GIVEN_F = [
-    "Camille", "Léa", "Manon", "Chloé", "Inès", "Sarah", "Emma", "Louise", "Jade", "Zoé", "Anaïs",
-    "Hélène", "Éloïse", "Maëlys", "Océane", "Awa", "Fatou", "Nathalie", "Sophie", "Isabelle",
-    "Marie-Claire", "Josiane", "Yasmine", "Lina", "Nadia", "Françoise", "Brigitte", "Annick",
+    "Camille",
+    "Léa",
+    "Manon",
+    "Chloé",
+    "Inès",
+    "Sarah",
+    "Emma",
+    "Louise",
+    "Jade",
+    "Zoé",
+    "Anaïs",
+    "Hélène",
+    "Éloïse",
+    "Maëlys",
+    "Océane",
+    "Awa",
+    "Fatou",
+    "Nathalie",
+    "Sophie",
+    "Isabelle",
+    "Marie-Claire",
+    "Josiane",
+    "Yasmine",
+    "Lina",
+    "Nadia",
+    "Françoise",
+    "Brigitte",
+    "Annick",
 ]
 GIVEN_M = [
-    "Lucas", "Hugo", "Louis", "Jules", "Gabriel", "Arthur", "Théo", "Nathan", "Kévin", "Loïc",
-    "Rémi", "François", "Jean-Baptiste", "Mohamed", "Moussa", "Julien", "Thierry", "Philippe",
-    "Antoine", "Yannick", "Oleksandr", "Noah", "Paul", "Mathis", "Éric", "Jérôme", "Amine",
+    "Lucas",
+    "Hugo",
+    "Louis",
+    "Jules",
+    "Gabriel",
+    "Arthur",
+    "Théo",
+    "Nathan",
+    "Kévin",
+    "Loïc",
+    "Rémi",
+    "François",
+    "Jean-Baptiste",
+    "Mohamed",
+    "Moussa",
+    "Julien",
+    "Thierry",
+    "Philippe",
+    "Antoine",
+    "Yannick",
+    "Oleksandr",
+    "Noah",
+    "Paul",
+    "Mathis",
+    "Éric",
+    "Jérôme",
+    "Amine",
 ]
 FAMILY = [
-    "MARTIN", "BERNARD", "DUBOIS", "THOMAS", "ROBERT", "RICHARD", "PETIT", "DURAND", "LEROY",
-    "MOREAU", "SIMON", "LAURENT", "LEFÈVRE", "MICHEL", "GARCIA", "DAVID", "BERTRAND", "ROUX",
-    "VINCENT", "FOURNIER", "MOREL", "GIRARD", "ANDRÉ", "MERCIER", "N'DIAYE", "D'ALMEIDA",
-    "CASANOVA", "SANTONI", "PAYET", "HOARAU", "LE GOFF", "GUÉGUEN", "BENALI", "DIALLO",
-    "KOVALENKO", "D'ORNANO", "JEAN-BAPTISTE", "LOUIS-JOSEPH", "NGUYEN", "DA SILVA", "ÉTIENNE",
+    "MARTIN",
+    "BERNARD",
+    "DUBOIS",
+    "THOMAS",
+    "ROBERT",
+    "RICHARD",
+    "PETIT",
+    "DURAND",
+    "LEROY",
+    "MOREAU",
+    "SIMON",
+    "LAURENT",
+    "LEFÈVRE",
+    "MICHEL",
+    "GARCIA",
+    "DAVID",
+    "BERTRAND",
+    "ROUX",
+    "VINCENT",
+    "FOURNIER",
+    "MOREL",
+    "GIRARD",
+    "ANDRÉ",
+    "MERCIER",
+    "N'DIAYE",
+    "D'ALMEIDA",
+    "CASANOVA",
+    "SANTONI",
+    "PAYET",
+    "HOARAU",
+    "LE GOFF",
+    "GUÉGUEN",
+    "BENALI",
+    "DIALLO",
+    "KOVALENKO",
+    "D'ORNANO",
+    "JEAN-BAPTISTE",
+    "LOUIS-JOSEPH",
+    "NGUYEN",
+    "DA SILVA",
+    "ÉTIENNE",
 ]
 # (INSEE commune, postal code, city) — mainland, Corsica and overseas.
 PLACES = [
-    ("75114", "75014", "PARIS"), ("75111", "75011", "PARIS"), ("69383", "69003", "LYON"),
-    ("13203", "13003", "MARSEILLE"), ("31555", "31000", "TOULOUSE"), ("06088", "06000", "NICE"),
-    ("44109", "44000", "NANTES"), ("67482", "67000", "STRASBOURG"),
-    ("34172", "34000", "MONTPELLIER"), ("33063", "33000", "BORDEAUX"), ("59350", "59000", "LILLE"),
-    ("35238", "35000", "RENNES"), ("21231", "21000", "DIJON"), ("38185", "38000", "GRENOBLE"),
-    ("76540", "76000", "ROUEN"), ("29019", "29200", "BREST"), ("63113", "63000", "CLERMONT-FERRAND"),
-    ("2A004", "20000", "AJACCIO"), ("2B033", "20200", "BASTIA"),
-    ("97411", "97400", "SAINT-DENIS"), ("97416", "97410", "SAINT-PIERRE"),
-    ("97120", "97110", "POINTE-À-PITRE"), ("97209", "97200", "FORT-DE-FRANCE"),
-    ("97302", "97300", "CAYENNE"), ("93066", "93200", "SAINT-DENIS"),
+    ("75114", "75014", "PARIS"),
+    ("75111", "75011", "PARIS"),
+    ("69383", "69003", "LYON"),
+    ("13203", "13003", "MARSEILLE"),
+    ("31555", "31000", "TOULOUSE"),
+    ("06088", "06000", "NICE"),
+    ("44109", "44000", "NANTES"),
+    ("67482", "67000", "STRASBOURG"),
+    ("34172", "34000", "MONTPELLIER"),
+    ("33063", "33000", "BORDEAUX"),
+    ("59350", "59000", "LILLE"),
+    ("35238", "35000", "RENNES"),
+    ("21231", "21000", "DIJON"),
+    ("38185", "38000", "GRENOBLE"),
+    ("76540", "76000", "ROUEN"),
+    ("29019", "29200", "BREST"),
+    ("63113", "63000", "CLERMONT-FERRAND"),
+    ("2A004", "20000", "AJACCIO"),
+    ("2B033", "20200", "BASTIA"),
+    ("97411", "97400", "SAINT-DENIS"),
+    ("97416", "97410", "SAINT-PIERRE"),
+    ("97120", "97110", "POINTE-À-PITRE"),
+    ("97209", "97200", "FORT-DE-FRANCE"),
+    ("97302", "97300", "CAYENNE"),
+    ("93066", "93200", "SAINT-DENIS"),
 ]
 # INSEE country codes of births abroad.
 ABROAD = ["99350", "99352", "99341", "99139", "99155", "99335", "99109", "99134", "99127"]
 STREETS = [
-    "rue des Lilas", "avenue Jean Jaurès", "boulevard Victor Hugo", "rue de la République",
-    "place de l'Église", "chemin des Vignes", "rue Pasteur", "allée des Tilleuls",
-    "impasse du Moulin", "cours Napoléon", "rue du Général de Gaulle", "quai des Bateliers",
+    "rue des Lilas",
+    "avenue Jean Jaurès",
+    "boulevard Victor Hugo",
+    "rue de la République",
+    "place de l'Église",
+    "chemin des Vignes",
+    "rue Pasteur",
+    "allée des Tilleuls",
+    "impasse du Moulin",
+    "cours Napoléon",
+    "rue du Général de Gaulle",
+    "quai des Bateliers",
 ]
 BANKS = [
-    ("30004", "BNPAFRPP"), ("30003", "SOGEFRPP"), ("20041", "PSSTFRPPPAR"),
-    ("10278", "CMCIFR2A"), ("18206", "AGRIFRPP882"), ("17515", "CEPAFRPP751"),
+    ("30004", "BNPAFRPP"),
+    ("30003", "SOGEFRPP"),
+    ("20041", "PSSTFRPPPAR"),
+    ("10278", "CMCIFR2A"),
+    ("18206", "AGRIFRPP882"),
+    ("17515", "CEPAFRPP751"),
 ]
 EXEMPTIONS = ["ald", "css", "maternity", "ame"]
 # Letters to numbers for the IBAN key: F=15, R=27, then "00".
@@ -94,7 +207,9 @@ class Register:
 
     def date(self, start_year: int, end_year: int) -> str:
         rng = self.rng
-        return f"{rng.randint(start_year, end_year)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        return (
+            f"{rng.randint(start_year, end_year)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        )
 
     def person(self, sex: str) -> str:
         return self.rng.choice(GIVEN_F if sex == "F" else GIVEN_M)
@@ -104,7 +219,7 @@ class Register:
         sex = rng.choice("FM")
         born = self.date(1940, 2006)
         abroad = rng.random() < 0.08
-        place, postal_code, city = rng.choice(PLACES)
+        place, _postal_code, _city = rng.choice(PLACES)
         birth_place = None if abroad else place
         country = rng.choice(ABROAD) if abroad else "99100"
         temporary = rng.random() < 0.005
@@ -112,7 +227,7 @@ class Register:
         given = self.person(sex)
         if rng.random() < 0.3:
             given = f"{given} {self.person(sex)}"
-        home, home_postal, home_city = rng.choice(PLACES)
+        _home, home_postal, home_city = rng.choice(PLACES)
         bank, bic = rng.choice(BANKS)
         has_bank = rng.random() < 0.95
         external_id = f"M{n:09d}"
@@ -146,7 +261,9 @@ class Register:
                 )
         exemptions = []
         if rng.random() < 0.12:
-            exemptions.append({"kind": rng.choice(EXEMPTIONS), "start": self.date(2010, 2025), "end": None})
+            exemptions.append(
+                {"kind": rng.choice(EXEMPTIONS), "start": self.date(2010, 2025), "end": None}
+            )
         phone = (
             f"0{rng.choice('67')} {rng.randint(0, 99):02d} {rng.randint(0, 99):02d} "
             f"{rng.randint(0, 99):02d} {rng.randint(0, 99):02d}"
@@ -173,7 +290,9 @@ class Register:
             },
             "bank_account": (
                 {
-                    "iban": iban(bank, f"{rng.randint(0, 99999):05d}", f"{rng.randint(0, 10**11 - 1):011d}"),
+                    "iban": iban(
+                        bank, f"{rng.randint(0, 99999):05d}", f"{rng.randint(0, 10**11 - 1):011d}"
+                    ),
                     "bic": bic,
                     "holder": f"{given.split()[0]} {family}",
                 }

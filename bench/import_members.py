@@ -35,13 +35,34 @@ sys.path.insert(0, str(ROOT / "bench"))
 import generate  # noqa: E402
 
 MEMBER_COLUMNS = [
-    "external_id", "nir", "birth_name", "usual_name", "given_names", "sex", "birth_date",
-    "birth_place_insee", "birth_country_insee", "vitale_serial", "email", "phone",
-    "address_line1", "address_line2", "postal_code", "city", "country", "iban", "bic",
-    "bank_holder", "coverage_start", "coverage_end", "exemptions", "complementary_name",
-    "complementary_contract", "beneficiaries",
+    "external_id",
+    "nir",
+    "birth_name",
+    "usual_name",
+    "given_names",
+    "sex",
+    "birth_date",
+    "birth_place_insee",
+    "birth_country_insee",
+    "vitale_serial",
+    "email",
+    "phone",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "country",
+    "iban",
+    "bic",
+    "bank_holder",
+    "coverage_start",
+    "coverage_end",
+    "exemptions",
+    "complementary_name",
+    "complementary_contract",
+    "beneficiaries",
 ]
-COPY_TABLE = f"""
+COPY_TABLE = """
 CREATE TABLE bench_copy (
     id bigserial PRIMARY KEY,
     external_id varchar(64) NOT NULL, nir varchar(15) NOT NULL, birth_name varchar(100) NOT NULL,
@@ -74,8 +95,8 @@ def fresh_database(url: str) -> None:
         admin.execute(f'CREATE DATABASE "{name}"')
 
 
-def assure(args: list[str], env: dict[str, str], nice: bool) -> tuple[float, int, str]:
-    """Run `assure ARGS`: wall seconds, peak RSS in MiB (of that process), its output."""
+def assure(args: list[str], env: dict[str, str], nice: bool) -> tuple[float, int, str, float]:
+    """Run `assure ARGS`: wall seconds, peak RSS in MiB, last output line, CPU seconds."""
     command = [str(ROOT / ".venv" / "bin" / "assure"), *args]
     if nice:
         command = ["nice", "-n", "10", *command]
@@ -89,7 +110,8 @@ def assure(args: list[str], env: dict[str, str], nice: bool) -> tuple[float, int
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode not in (0, 1):
         sys.exit(f"assure {' '.join(args)} failed ({process.returncode}):\n{output}")
-    return elapsed, usage.ru_maxrss // 1024, output.strip().splitlines()[-1] if output else ""
+    last = output.strip().splitlines()[-1] if output else ""
+    return elapsed, usage.ru_maxrss // 1024, last, usage.ru_utime + usage.ru_stime
 
 
 def flatten(source: Path, target: Path) -> None:
@@ -98,9 +120,7 @@ def flatten(source: Path, target: Path) -> None:
     def text(value: object) -> str:
         if value is None:
             return "\\N"
-        return (
-            str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-        )
+        return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
     with source.open(encoding="utf-8") as lines, target.open("w", encoding="utf-8") as out:
         for raw in lines:
@@ -108,13 +128,31 @@ def flatten(source: Path, target: Path) -> None:
             address, bank, coverage = m["address"], m["bank_account"] or {}, m["coverage"]
             complementary = m["complementary"] or {}
             row = [
-                m["external_id"], m["nir"], m["birth_name"], m["usual_name"], m["given_names"],
-                m["sex"], m["birth_date"], m["birth_place_insee"], m["birth_country_insee"],
-                m["vitale_serial"], m["email"], m["phone"], address["line1"], address["line2"],
-                address["postal_code"], address["city"], address["country"], bank.get("iban"),
-                bank.get("bic"), bank.get("holder"), coverage["start"], coverage["end"],
+                m["external_id"],
+                m["nir"],
+                m["birth_name"],
+                m["usual_name"],
+                m["given_names"],
+                m["sex"],
+                m["birth_date"],
+                m["birth_place_insee"],
+                m["birth_country_insee"],
+                m["vitale_serial"],
+                m["email"],
+                m["phone"],
+                address["line1"],
+                address["line2"],
+                address["postal_code"],
+                address["city"],
+                address["country"],
+                bank.get("iban"),
+                bank.get("bic"),
+                bank.get("holder"),
+                coverage["start"],
+                coverage["end"],
                 json.dumps(coverage["exemptions"], ensure_ascii=False),
-                complementary.get("name"), complementary.get("contract"),
+                complementary.get("name"),
+                complementary.get("contract"),
                 json.dumps(m["beneficiaries"], ensure_ascii=False),
             ]
             out.write("\t".join(text(v) for v in row) + "\n")
@@ -169,6 +207,7 @@ def main() -> None:
     }
     env.pop("REDIS_URL", None)
 
+    load_before = os.getloadavg()[0]
     print("COPY …", flush=True)
     fresh_database(url)
     copy_per_s = copy_rate(url, rows_file, args.members)
@@ -176,35 +215,45 @@ def main() -> None:
     print(f"import of {small_n} (peak memory at a tenth of the size) …", flush=True)
     fresh_database(url)
     assure(["migrate", "--verbosity", "0"], env, nice=False)
-    _t, small_rss, _out = assure(["import", "members", str(files[small_n])], env, args.nice)
+    _t, small_rss, _out, _cpu = assure(["import", "members", str(files[small_n])], env, args.nice)
 
     print(f"import of {args.members}, first run …", flush=True)
     fresh_database(url)
     assure(["migrate", "--verbosity", "0"], env, nice=False)
-    first_s, first_rss, first_out = assure(
+    first_s, first_rss, first_out, first_cpu = assure(
         ["import", "members", str(files[args.members])], env, args.nice
     )
     print(f"  {first_out}", flush=True)
     print(f"import of {args.members}, re-run …", flush=True)
-    rerun_s, rerun_rss, rerun_out = assure(
+    rerun_s, rerun_rss, rerun_out, rerun_cpu = assure(
         ["import", "members", str(files[args.members])], env, args.nice
     )
     print(f"  {rerun_out}", flush=True)
 
+    load_after = os.getloadavg()[0]
     first_per_s = args.members / first_s
     rerun_per_s = args.members / rerun_s
     print()
     print(f"{'measure':<44}{'value':>14}{'ratio':>10}")
     print(f"{'COPY, rows/s':<44}{copy_per_s:>14,.0f}{1:>10.2f}")
-    print(f"{'import, first run (all created), members/s':<44}{first_per_s:>14,.0f}"
-          f"{first_per_s / copy_per_s:>10.3f}")
-    print(f"{'import, re-run (all unchanged), members/s':<44}{rerun_per_s:>14,.0f}"
-          f"{rerun_per_s / copy_per_s:>10.3f}")
+    print(
+        f"{'import, first run (all created), members/s':<44}{first_per_s:>14,.0f}"
+        f"{first_per_s / copy_per_s:>10.3f}"
+    )
+    print(
+        f"{'import, re-run (all unchanged), members/s':<44}{rerun_per_s:>14,.0f}"
+        f"{rerun_per_s / copy_per_s:>10.3f}"
+    )
     print(f"{'re-run / first run':<44}{'':>14}{rerun_per_s / first_per_s:>10.2f}")
     print(f"{f'peak RSS, import of {small_n:,}, MiB':<44}{small_rss:>14,}")
-    print(f"{f'peak RSS, import of {args.members:,}, MiB':<44}{first_rss:>14,}"
-          f"{first_rss / small_rss:>10.2f}")
+    print(
+        f"{f'peak RSS, import of {args.members:,}, MiB':<44}{first_rss:>14,}"
+        f"{first_rss / small_rss:>10.2f}"
+    )
     print(f"{'peak RSS, re-run, MiB':<44}{rerun_rss:>14,}")
+    print(f"{'CPU seconds of the import, first run':<44}{first_cpu:>14,.1f}")
+    print(f"{'CPU seconds of the import, re-run':<44}{rerun_cpu:>14,.1f}")
+    print(f"{'load average (1 min) before / after':<44}{load_before:>8.1f} / {load_after:.1f}")
 
 
 if __name__ == "__main__":

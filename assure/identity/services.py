@@ -406,16 +406,15 @@ def login(
     *, nir: str, secret_code: str, device_hash: str, address: str, device_label: str = ""
 ) -> LoginResult:
     """NIR + code. Raises InvalidCredentials, SupersededCode, AccountLocked or AddressBlocked."""
-    address_lock = throttling.address_lock(address)
-    if address_lock is not None:
-        raise AddressBlocked(
-            extra={"locked_until": address_lock.until.isoformat(timespec="seconds")}
-        )
     normalized = _nir_or_none(nir)
     identifier = normalized or _compact(nir)
-    lock = throttling.login_lock(identifier)
-    if lock is not None:
-        raise _lock_error(lock)
+    state = throttling.login_state(identifier, address)
+    if state.address_lock is not None:
+        raise AddressBlocked(
+            extra={"locked_until": state.address_lock.until.isoformat(timespec="seconds")}
+        )
+    if state.lock is not None:
+        raise _lock_error(state.lock)
 
     account = None
     if normalized is not None:
@@ -431,9 +430,12 @@ def login(
     secret_ok = check_password(secret, encoded, setter=rehash) and bool(
         account and account.secret_code_hash and account.is_active
     )
-    # Always one query, with or without account, so that timing does not tell them apart.
+    # One query for every failed check, with or without account, so that timing does not tell
+    # them apart; a right secret code needs none.
     provisional = (
-        ProvisionalCode.objects.filter(
+        None
+        if secret_ok
+        else ProvisionalCode.objects.filter(
             account_id=account.pk if account else 0, code_hash=provisional_code_hash(secret)
         )
         .order_by("-created_at")
@@ -456,7 +458,7 @@ def login(
             and provisional.failed_attempts < settings.IDENTITY_CODE_TRIES
         )
         if usable:
-            throttling.login_success(identifier)
+            throttling.login_success(identifier, state)
             with transaction.atomic():
                 challenge = _challenge_create(
                     account=account,
@@ -470,8 +472,8 @@ def login(
         _failure(identifier=identifier, address=address, account=account)
         raise InvalidCredentials()
 
-    throttling.login_success(identifier)
     if account.must_change_code:
+        throttling.login_success(identifier, state)
         with transaction.atomic():
             challenge = _challenge_create(
                 account=account,
@@ -485,6 +487,7 @@ def login(
             account=account, device_hash=device_hash, expires_at__gt=now
         ).update(last_seen_at=now)
         if known:
+            throttling.login_success(identifier, state)
             return LoginResult("authenticated", account)
     if account.totp_enabled:
         with transaction.atomic():
@@ -528,6 +531,7 @@ def login(
         )
     # No e-mail and no authenticator: the device is trusted at once and a letter tells the member,
     # so that nobody is locked out for want of a mailbox.
+    throttling.login_success(identifier, state)
     with transaction.atomic():
         _device_remember(account=account, device_hash=device_hash, label=device_label)
     return LoginResult("authenticated", account)
@@ -617,6 +621,7 @@ def second_factor_verify(
                 recovery.used_at = timezone.now()
                 recovery.save(update_fields=["used_at"])
         if found is not None and ok:
+            throttling.login_success(found.account.member.nir)
             found.used_at = timezone.now()
             found.save(update_fields=["used_at"])
             account = found.account
@@ -627,6 +632,10 @@ def second_factor_verify(
         if found is not None:
             found.failed_attempts += 1
             found.save(update_fields=["failed_attempts"])
+    if found is not None:
+        # A wrong second factor also counts against the NIR: without it, someone who knows the
+        # secret code could start new challenges for ever and guess 5 e-mailed codes each time.
+        throttling.login_failure(found.account.member.nir)
     # Raised outside the transaction, so that the failed try stays counted.
     raise InvalidCode()
 
@@ -743,7 +752,6 @@ def session_start(
             session_key_hash=token_hash(session_key, purpose="session") if session_key else "",
             device_label=device_label[:100],
         )
-        Account.objects.filter(pk=account.pk).update(last_login_at=session.created_at)
         audit_record(
             actor=member_actor(account.member),
             action="identity.login",

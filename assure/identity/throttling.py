@@ -69,6 +69,36 @@ def client_address(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))
 
 
+@dataclass(frozen=True)
+class LoginState:
+    lock: Lock | None
+    address_lock: Lock | None
+    has_failures: bool
+
+
+def _lock_from(value: object) -> Lock | None:
+    if value is None:
+        return None
+    until = dt.datetime.fromtimestamp(float(value), tz=dt.UTC)  # type: ignore[arg-type]
+    return Lock(until) if until > timezone.now() else None
+
+
+def login_state(identifier: str, address: str) -> LoginState:
+    """Both locks and whether there is a count to reset, in one round trip to the cache."""
+    keys = {
+        "lock": _key("until", identifier),
+        "addr": _key("addr-until", address),
+        "fails": _key("fails", identifier),
+        "level": _key("level", identifier),
+    }
+    found = cache.get_many(list(keys.values()))
+    return LoginState(
+        lock=_lock_from(found.get(keys["lock"])),
+        address_lock=_lock_from(found.get(keys["addr"])) if address else None,
+        has_failures=bool(found.get(keys["fails"]) or found.get(keys["level"])),
+    )
+
+
 def login_lock(identifier: str) -> Lock | None:
     until = _until(_key("until", identifier))
     return Lock(until) if until else None
@@ -100,7 +130,10 @@ def login_failure(identifier: str) -> Lock | None:
     return Lock(until)
 
 
-def login_success(identifier: str) -> None:
+def login_success(identifier: str, state: LoginState | None = None) -> None:
+    """Resets the count; skipped when `state` (read at the start of the login) shows none."""
+    if state is not None and not state.has_failures:
+        return
     cache.delete_many([_key("fails", identifier), _key("level", identifier)])
 
 

@@ -91,14 +91,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One chromium per test module.
+
+    Playwright's synchronous API keeps an event loop running in this thread while it is started,
+    which Django takes for an async context; the tests' ORM calls are plain synchronous code, so
+    Django's guard steps aside while the browser is up, and only then. A module scope (rather than
+    the whole session) keeps that window short: pytest-django runs the other suites' tests after
+    these, and neither they nor the processes they start should inherit the relaxed guard.
+    """
     need_service("chromium", CHROMIUM.exists(), f"{CHROMIUM} not found (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    # Playwright's synchronous API keeps an event loop running in this thread, which Django takes
-    # for an async context; the tests' ORM calls are plain synchronous code, so the guard steps
-    # aside while the browser is up, and only then.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:

@@ -311,10 +311,13 @@ def test_email_code_five_tries_and_ten_minutes():
             device_hash="a",
             device_label="",
         )
-    result = _login(account.member, SECRET, device="a")
+    # The 5 wrong codes also locked the NIR for 15 minutes; afterwards, a new challenge expires.
+    later = timezone.now() + dt.timedelta(minutes=16)
+    with time_machine.travel(later):
+        result = _login(account.member, SECRET, device="a")
     otp = otp_in(last_message("identity_login_otp", account.member))
     with (
-        time_machine.travel(timezone.now() + dt.timedelta(minutes=10, seconds=1)),
+        time_machine.travel(later + dt.timedelta(minutes=10, seconds=1)),
         pytest.raises(InvalidCode),
     ):
         services.second_factor_verify(
@@ -403,10 +406,13 @@ def test_five_failures_lock_15_then_30_minutes(has_account):
 
 def test_success_resets_the_count():
     account = active_account()
+    KnownDevice.objects.create(
+        account=account, device_hash="d", expires_at=timezone.now() + dt.timedelta(days=1)
+    )
     for i in range(4):
         with pytest.raises(InvalidCredentials):
-            _login(account.member, f"wrong {i}", device="")
-    _login(account.member, SECRET)
+            _login(account.member, f"wrong {i}", device="d")
+    assert _login(account.member, SECRET, device="d").status == "authenticated"
     for i in range(4):
         with pytest.raises(InvalidCredentials):
             _login(account.member, f"wrong {i}")
@@ -520,3 +526,20 @@ def test_notices_carry_no_link():
     services.account_terminate(account=account, secret_code=SECRET, address="", actor=ACTOR)
     for message in OutboxMessage.objects.all():
         assert not re.search(r"https?://", message.body)
+
+
+def test_wrong_second_factor_codes_count_towards_the_lock():
+    account = active_account()
+    for _ in range(5):
+        result = _login(account.member, SECRET, device="stolen")
+        otp = otp_in(last_message("identity_login_otp", account.member))
+        with pytest.raises(InvalidCode):
+            services.second_factor_verify(
+                challenge=result.challenge,
+                method="email_otp",
+                code=f"{(int(otp) + 1) % 10**6:06d}",
+                device_hash="stolen",
+                device_label="",
+            )
+    with pytest.raises(AccountLocked):
+        _login(account.member, SECRET, device="stolen")

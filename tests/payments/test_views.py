@@ -163,6 +163,7 @@ def test_detail_shows_every_field_and_hides_other_members_lines(member_client, m
         f"19,00{NBSP}€",
         "06/11/2026",
         "PAY-2026-11-06",
+        line.external_id,
         "Dr Martin",
         "Transmis à votre complémentaire",
     ):
@@ -234,3 +235,10 @@ def test_navigation_lists_the_payments_pages_for_members(member_client):
     page = member_client.get("/mes-paiements/").content.decode()
     assert 'href="/mes-paiements/"' in page
     assert 'aria-current="page"' in page
+
+
+def test_pages_read_in_english_with_french_figures(member_client, member):
+    StatementFactory(member=member)
+    page = member_client.get("/mes-paiements/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "My payments" in page
+    assert f"Paid on 06/11/2026 to your account: 19,00{NBSP}€" in page

@@ -1,0 +1,232 @@
+"""Reads of the messaging. A member reads only their own threads and files ("not yours" answers
+exactly as "does not exist"); staff reads are for holders of `messaging.answer_thread` and each look
+at a member's thread is recorded."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from assure.core.exceptions import NotFound, ValidationFailed
+from assure.core.services import Actor, audit_record
+from assure.members.models import Member
+from assure.messaging.models import Attachment, Message, Subject, Team, Thread
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+FIGURES_DAYS = 90
+
+QUEUES = ("unassigned", "mine", "overdue", "waiting_member")
+
+
+class InvalidCursor(ValidationFailed):
+    code = "invalid_cursor"
+
+
+def subject_list() -> list[Subject]:
+    return list(Subject.objects.filter(active=True).select_related("team"))
+
+
+def subject_get(code: str) -> Subject | None:
+    return Subject.objects.filter(code=code, active=True).first() if code else None
+
+
+def _cursor_encode(thread: Thread) -> str:
+    raw = f"{thread.last_message_at.isoformat()}|{thread.pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _cursor_decode(cursor: str) -> tuple[dt.datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        when, pk = raw.split("|")
+        at = parse_datetime(when)
+        if at is None:
+            raise ValueError(when)
+        return at, int(pk)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidCursor(errors={"cursor": ["invalid"]}) from None
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    items: list[Thread]
+    next_cursor: str | None
+
+
+def thread_list_for_member(
+    *, member: Member, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> ThreadPage:
+    """One page of the member's threads, the latest activity first."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    qs = Thread.objects.filter(member=member).select_related("subject")
+    if cursor:
+        at, pk = _cursor_decode(cursor)
+        qs = qs.filter(Q(last_message_at__lt=at) | Q(last_message_at=at, pk__lt=pk))
+    rows = list(qs.order_by("-last_message_at", "-id")[: limit + 1])
+    items = rows[:limit]
+    return ThreadPage(
+        items=items, next_cursor=_cursor_encode(items[-1]) if len(rows) > limit else None
+    )
+
+
+def thread_unread_count_for_member(*, member: Member) -> int:
+    """For Accueil: how many threads hold an answer the member has not opened."""
+    return Thread.objects.filter(member=member, unread_by_member=True).count()
+
+
+def _with_messages(qs: QuerySet[Thread]) -> QuerySet[Thread]:
+    return qs.select_related("subject", "team").prefetch_related(
+        Prefetch(
+            "messages",
+            queryset=Message.objects.order_by("created_at", "id").prefetch_related("attachments"),
+        )
+    )
+
+
+def thread_get_for_member(*, member: Member, thread_id: int) -> Thread:
+    thread = _with_messages(Thread.objects.filter(member=member, pk=thread_id)).first()
+    if thread is None:
+        raise NotFound()
+    return thread
+
+
+def attachment_get_for_member(*, member: Member, attachment_id: int) -> Attachment:
+    attachment = Attachment.objects.filter(pk=attachment_id, message__thread__member=member).first()
+    if attachment is None:
+        raise NotFound()
+    return attachment
+
+
+# --- Staff ----------------------------------------------------------------------------------------
+
+
+def team_list() -> list[Team]:
+    return list(Team.objects.all())
+
+
+def thread_queue(*, team: Team | None, queue: str, user: Any) -> QuerySet[Thread]:
+    """A team's queue: unassigned (new), mine, overdue (past the expected date), waiting for the
+    member. The oldest question first, so that nobody waits behind newer ones."""
+    qs = Thread.objects.select_related("subject", "team", "member", "assigned_to")
+    if team is not None:
+        qs = qs.filter(team=team)
+    today = timezone.localdate()
+    if queue == "mine":
+        qs = qs.filter(assigned_to=user).exclude(status=Thread.Status.CLOSED)
+    elif queue == "overdue":
+        qs = qs.filter(status=Thread.Status.WAITING_ADVISOR, answer_expected_by__lt=today)
+    elif queue == "waiting_member":
+        qs = qs.filter(status=Thread.Status.WAITING_MEMBER)
+    else:
+        qs = qs.filter(status=Thread.Status.WAITING_ADVISOR, assigned_to__isnull=True)
+    return qs.order_by("answer_expected_by", "waiting_since", "id")
+
+
+def queue_counts(*, team: Team | None, user: Any) -> dict[str, int]:
+    qs = Thread.objects.all() if team is None else Thread.objects.filter(team=team)
+    today = timezone.localdate()
+    waiting = Q(status=Thread.Status.WAITING_ADVISOR)
+    return qs.aggregate(
+        unassigned=Count("id", filter=waiting & Q(assigned_to__isnull=True)),
+        mine=Count("id", filter=Q(assigned_to=user) & ~Q(status=Thread.Status.CLOSED)),
+        overdue=Count("id", filter=waiting & Q(answer_expected_by__lt=today)),
+        waiting_member=Count("id", filter=Q(status=Thread.Status.WAITING_MEMBER)),
+    )
+
+
+def thread_get_for_staff(*, actor: Actor, thread_id: int) -> Thread:
+    """A thread with its messages and notes; the look itself is an audit event (the member sees
+    who consulted their file)."""
+    thread = (
+        _with_messages(Thread.objects.filter(pk=thread_id))
+        .select_related("member", "assigned_to")
+        .prefetch_related("notes__staff_user")
+        .first()
+    )
+    if thread is None:
+        raise NotFound()
+    audit_record(
+        actor=actor,
+        action="messaging.thread_viewed",
+        member_id=thread.member_id,
+        object_type="thread",
+        object_id=thread.pk,
+        reason="Messagerie",
+    )
+    return thread
+
+
+def attachment_get_for_staff(*, actor: Actor, attachment_id: int) -> Attachment:
+    attachment = (
+        Attachment.objects.select_related("message__thread").filter(pk=attachment_id).first()
+    )
+    if attachment is None:
+        raise NotFound()
+    audit_record(
+        actor=actor,
+        action="messaging.attachment_viewed",
+        member_id=attachment.message.thread.member_id,
+        object_type="attachment",
+        object_id=attachment.pk,
+        reason="Messagerie",
+    )
+    return attachment
+
+
+@dataclass(frozen=True)
+class TeamFigures:
+    team: Team
+    answered: int
+    median_hours: float | None
+    p90_hours: float | None
+    open: int
+    overdue: int
+
+
+def _quantiles(hours: list[float]) -> tuple[float | None, float | None]:
+    if not hours:
+        return None, None
+    if len(hours) == 1:
+        return hours[0], hours[0]
+    deciles = statistics.quantiles(hours, n=10, method="inclusive")
+    return statistics.median(hours), deciles[8]
+
+
+def team_figures(*, days: int = FIGURES_DAYS) -> list[TeamFigures]:
+    """Per team, over the threads created in the last `days` days: time to the first answer
+    (median and 90th percentile, in hours), open threads and those past their answer date."""
+    since = timezone.now() - dt.timedelta(days=days)
+    today = timezone.localdate()
+    hours: dict[int, list[float]] = {}
+    for team_id, created, answered in Thread.objects.filter(
+        created_at__gte=since, first_answered_at__isnull=False
+    ).values_list("team_id", "created_at", "first_answered_at"):
+        hours.setdefault(team_id, []).append((answered - created).total_seconds() / 3600)
+    waiting = Q(threads__status=Thread.Status.WAITING_ADVISOR)
+    teams = Team.objects.annotate(
+        open_count=Count("threads", filter=waiting),
+        overdue_count=Count("threads", filter=waiting & Q(threads__answer_expected_by__lt=today)),
+    )
+    figures = []
+    for team in teams:
+        team_hours = sorted(hours.get(team.pk, []))
+        median, p90 = _quantiles(team_hours)
+        figures.append(
+            TeamFigures(
+                team=team,
+                answered=len(team_hours),
+                median_hours=median,
+                p90_hours=p90,
+                open=team.open_count,  # type: ignore[attr-defined]
+                overdue=team.overdue_count,  # type: ignore[attr-defined]
+            )
+        )
+    return figures
