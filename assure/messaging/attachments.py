@@ -217,14 +217,14 @@ def _reencode_image(data: bytes, content_type: str, name: str) -> bytes:
                 if width * height > MAX_PIXELS or getattr(image, "n_frames", 1) > 1:
                     raise bomb
                 image.load()
-                image = ImageOps.exif_transpose(image)
+                upright = ImageOps.exif_transpose(image)
                 out = io.BytesIO()
                 if expected == "JPEG":
-                    clean = image.convert("RGB")
+                    clean = upright.convert("RGB")
                     clean.save(out, format="JPEG", quality=90, optimize=True)
                 else:
-                    mode = "RGBA" if image.mode in {"RGBA", "LA", "P", "PA"} else "RGB"
-                    clean = image.convert(mode)
+                    mode = "RGBA" if upright.mode in {"RGBA", "LA", "P", "PA"} else "RGB"
+                    clean = upright.convert(mode)
                     clean.save(out, format="PNG", optimize=True)
     except AttachmentRefused:
         raise

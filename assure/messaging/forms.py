@@ -62,7 +62,9 @@ def _body_field(label: Any, help_text: Any = "") -> forms.CharField:
 def add_domain_error(form: forms.Form, error: DomainError) -> None:
     """Shows a service's refusal next to the field it is about (or at the top)."""
     placed = False
-    for field, messages in error.errors.items():
+    for name, messages in error.errors.items():
+        # The services speak of the API's `files`; the pages call the field `attachments`.
+        field = "attachments" if name == "files" else name
         if field in form.fields:
             for message in messages:
                 form.add_error(field, message)
@@ -88,12 +90,14 @@ class NewMessageForm(forms.Form):
             "la caisse ne le demande jamais."
         ),
     )
-    files = _files_field()
+    attachments = _files_field()
 
     def __init__(self, *args: Any, subjects: list[Subject], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.subjects = subjects
-        self.fields["subject"].choices = [(s.code, s.display_label) for s in subjects]
+        subject_field = self.fields["subject"]
+        assert isinstance(subject_field, forms.ChoiceField)  # noqa: S101 - declared above
+        subject_field.choices = [(s.code, s.display_label) for s in subjects]
 
     def subject_options(self) -> list[tuple[Any, Subject]]:
         """Each radio with its subject, so that the page can show the subject's help text."""
@@ -102,7 +106,7 @@ class NewMessageForm(forms.Form):
 
 class ReplyForm(forms.Form):
     body = _body_field(_("Votre réponse"))
-    files = _files_field()
+    attachments = _files_field()
 
 
 class AnswerForm(forms.Form):
@@ -113,7 +117,7 @@ class AnswerForm(forms.Form):
         empty_label=_("Aucun"),
     )
     body = _body_field(_("Réponse au membre"))
-    files = _files_field()
+    attachments = _files_field()
 
     def __init__(self, *args: Any, team: Team, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -209,7 +209,8 @@ def team_figures(*, days: int = FIGURES_DAYS) -> list[TeamFigures]:
     for team_id, created, answered in Thread.objects.filter(
         created_at__gte=since, first_answered_at__isnull=False
     ).values_list("team_id", "created_at", "first_answered_at"):
-        hours.setdefault(team_id, []).append((answered - created).total_seconds() / 3600)
+        if answered is not None:
+            hours.setdefault(team_id, []).append((answered - created).total_seconds() / 3600)
     waiting = Q(threads__status=Thread.Status.WAITING_ADVISOR)
     teams = Team.objects.annotate(
         open_count=Count("threads", filter=waiting),

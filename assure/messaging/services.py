@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, BinaryIO
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -44,7 +43,7 @@ from assure.notifications.services import email_queue
 
 ANSWER_NOTICE_TEMPLATE = "messaging_answer"
 REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
-Upload = tuple[str, BinaryIO]  # (the name the sender gave, the file)
+Upload = tuple[str, Any]  # (the name the sender gave, a file object opened for reading)
 
 
 def member_actor(member: Member) -> Actor:
@@ -198,7 +197,7 @@ def thread_close(*, actor: Actor, thread: Thread) -> Thread:
     return thread
 
 
-def thread_take(*, actor: Actor, user: AbstractBaseUser, thread: Thread) -> Thread:
+def thread_take(*, actor: Actor, user: Any, thread: Thread) -> Thread:
     """An advisor takes the thread; taking one someone else holds is refused (transfer it first)."""
     with transaction.atomic():
         thread = Thread.objects.select_for_update().get(pk=thread.pk)
@@ -221,7 +220,7 @@ def thread_take(*, actor: Actor, user: AbstractBaseUser, thread: Thread) -> Thre
 def thread_answer(
     *,
     actor: Actor,
-    user: AbstractBaseUser,
+    user: Any,
     thread: Thread,
     body: str,
     uploads: Sequence[Upload] = (),
@@ -275,9 +274,7 @@ def _answer_notice_queue(*, thread: Thread, message: Message) -> None:
     )
 
 
-def thread_note_add(
-    *, actor: Actor, user: AbstractBaseUser, thread: Thread, body: str
-) -> InternalNote:
+def thread_note_add(*, actor: Actor, user: Any, thread: Thread, body: str) -> InternalNote:
     text = clean_body(body)
     with transaction.atomic():
         note = InternalNote.objects.create(thread=thread, staff_user=user, body=text)

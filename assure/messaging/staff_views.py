@@ -17,6 +17,7 @@ from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -42,9 +43,9 @@ EDIT_TEMPLATES = "messaging.change_answertemplate"
 def staff_permission_required(permission: str) -> Callable[..., Any]:
     """Signed-in staff holding `permission`; anyone else signed in gets 403, never the page."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             user = request.user
             if not (user.is_staff and user.is_active and user.has_perm(permission)):
                 raise PermissionDenied
@@ -132,7 +133,7 @@ def thread_view(request: HttpRequest, thread_id: int) -> HttpResponse:
                     user=user,
                     thread=thread,
                     body=form.cleaned_data["body"],
-                    uploads=[(f.name or "", f) for f in form.cleaned_data.get("files") or []],
+                    uploads=[(f.name or "", f) for f in form.cleaned_data.get("attachments") or []],
                 )
             except DomainError as error:
                 add_domain_error(form, error)
@@ -180,7 +181,7 @@ def _use_template(request: HttpRequest, thread: Thread, form: AnswerForm) -> Htt
 
 
 @staff_permission_required(ANSWER)
-def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
+def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponseBase:
     try:
         attachment = selectors.attachment_get_for_staff(
             actor=services.staff_actor(request.user), attachment_id=attachment_id

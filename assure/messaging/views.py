@@ -3,7 +3,7 @@ and the attachments, served only to their owner and only as downloads."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages as flash
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -26,7 +26,7 @@ def _member(request: HttpRequest) -> Member:
 
 
 def _uploads(form: Any) -> list[services.Upload]:
-    return [(f.name or "", f) for f in form.cleaned_data.get("files") or []]
+    return [(f.name or "", f) for f in form.cleaned_data.get("attachments") or []]
 
 
 def attachment_response(attachment: Attachment) -> FileResponse:
@@ -156,4 +156,5 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> HttpRespons
         )
     except NotFound:
         raise Http404 from None
-    return attachment_response(attachment)
+    # A streamed file; the login guard is typed for plain responses only.
+    return cast(HttpResponse, attachment_response(attachment))

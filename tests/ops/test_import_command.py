@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 
 import pytest
 from django.core.management import call_command
@@ -100,3 +102,28 @@ def test_an_unknown_feed_is_refused(tmp_path):
 
     with pytest.raises(CommandError):
         call_command("import", "nonsense", str(tmp_path / "x.jsonl"))
+
+
+def test_a_progress_bar_is_shown_on_a_terminal(tmp_path, monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    path = tmp_path / "members.jsonl"
+    path.write_bytes(jsonl(member_line(1), member_line(2)))
+    assert run_import(path)[0] == 0
+    shown = terminal.getvalue()
+    assert "members" in shown
+    assert "100%" in shown
+
+
+def test_a_rejects_file_that_cannot_be_written_exits_2_before_anything_is_loaded(tmp_path):
+    path = tmp_path / "members.jsonl"
+    path.write_bytes(jsonl(member_line(1)))
+    (tmp_path / "members.jsonl.rejects.jsonl").mkdir()  # a directory where the file should go
+    code, _out, err = run_import(path)
+    assert code == 2
+    assert "cannot be written" in err
+    assert not Member.objects.exists()

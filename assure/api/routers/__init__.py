@@ -21,3 +21,7 @@ ROUTERS.append(("", account_router))
 from assure.api.routers.payments import router as payments_router  # noqa: E402
 
 ROUTERS.append(("", payments_router))
+
+from assure.api.routers.messaging import router as messaging_router  # noqa: E402
+
+ROUTERS.append(("", messaging_router))

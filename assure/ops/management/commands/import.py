@@ -1,7 +1,7 @@
 """`assure import FEED FILE`: load one of the fund's feeds (FEEDS.md) from a JSON Lines file.
 
 Exit status: 0 when every line was applied, 1 when some were rejected (listed in
-FILE.rejects.jsonl), 2 when the file could not be read at all.
+FILE.rejects.jsonl), 2 when the file could not be read at all (or its rejects file not written).
 """
 
 from __future__ import annotations
@@ -51,10 +51,12 @@ class Command(BaseCommand):
         except OSError as exc:
             self.stderr.write(f"{path}: cannot be read ({exc.strerror or exc}).")
             raise SystemExit(EXIT_UNREADABLE) from exc
-        if path.is_dir():  # pragma: no cover - open() already refuses directories on Linux
+        try:
+            rejects = rejects_path.open("w", encoding="utf-8")
+        except OSError as exc:
             source.close()
-            self.stderr.write(f"{path}: is a directory.")
-            raise SystemExit(EXIT_UNREADABLE)
+            self.stderr.write(f"{rejects_path}: cannot be written ({exc.strerror or exc}).")
+            raise SystemExit(EXIT_UNREADABLE) from exc
 
         show_progress = sys.stderr.isatty()
         bar = tqdm(total=size, unit="B", unit_scale=True, disable=not show_progress, desc=feed.name)
@@ -66,7 +68,7 @@ class Command(BaseCommand):
             done = consumed
 
         try:
-            with source, rejects_path.open("w", encoding="utf-8") as rejects:
+            with source, rejects:
 
                 def on_reject(reject: Reject) -> None:
                     rejects.write(json.dumps(reject.as_dict(), ensure_ascii=False) + "\n")
@@ -82,7 +84,7 @@ class Command(BaseCommand):
                         batch_size=options["batch_size"],
                     )
                 except OSError as exc:
-                    self.stderr.write(f"{path}: read failed ({exc.strerror or exc}).")
+                    self.stderr.write(f"{path}: input or output failed ({exc.strerror or exc}).")
                     raise SystemExit(EXIT_UNREADABLE) from exc
             progress(size)
         finally:
