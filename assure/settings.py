@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "assure.notifications",
     "assure.members",
     "assure.identity",
+    "assure.franceconnect",
     "assure.payments",
     "assure.cards",
     "assure.messaging",
@@ -246,6 +247,37 @@ MESSAGING_MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 CLAMD_SOCKET = os.environ.get("ASSURE_CLAMD_SOCKET", "")
 # Where advisors are sent to sign in; the page itself belongs to the back office.
 BACKOFFICE_LOGIN_URL = "/backoffice/connexion/"
+
+# Certificates (documents) and European Health Insurance Card orders (cards), issue 5.
+# The fund's signing key and certificate (PEM files). Unset outside production, a self-signed pair
+# is generated once into <data>/signing/ so that the demo's certificates are signed too.
+DOCUMENTS_SIGNING_KEY = os.environ.get("ASSURE_SIGNING_KEY", "")
+DOCUMENTS_SIGNING_CERT = os.environ.get("ASSURE_SIGNING_CERT", "")
+DOCUMENTS_SIGNING_DIR = DATA_DIR / "signing"
+DOCUMENTS_CPR_VALIDITY_MONTHS = 3  # certificat provisoire de remplacement (DOMAIN.md)
+DOCUMENTS_ENTITLEMENT_VALIDITY_MONTHS = int(os.environ.get("ASSURE_ENTITLEMENT_MONTHS", "12"))
+DOCUMENTS_ALLOWANCE_MAX_DAYS = 366  # one page holds about a year of fortnightly payments
+# Public verification page: lookups per client address per window, so references cannot be tried.
+DOCUMENTS_VERIFY_PER_ADDRESS = int(os.environ.get("ASSURE_VERIFY_PER_ADDRESS", "30"))
+DOCUMENTS_VERIFY_WINDOW_SECONDS = 10 * 60
+# The fund's identification number printed on the provisional certificate (box 7).
+ASSURE_FUND_INSTITUTION_ID = os.environ.get("ASSURE_FUND_INSTITUTION_ID", "0000 - DEMO")
+CARDS_EHIC_DELIVERY_DAYS = int(os.environ.get("ASSURE_EHIC_DELIVERY_DAYS", "10"))
+CARDS_EHIC_VALIDITY_YEARS = 2
+CARDS_EXPORT_DIR = DATA_DIR / "cards"
+
+# --- FranceConnect (docs FRANCECONNECT.md) --------------------------------------------------------
+# Unset issuer, client id or secret: FranceConnect is off and its button is shown nowhere.
+FRANCECONNECT_ISSUER = os.environ.get("FRANCECONNECT_ISSUER", "").rstrip("/")
+FRANCECONNECT_CLIENT_ID = os.environ.get("FRANCECONNECT_CLIENT_ID", "")
+FRANCECONNECT_CLIENT_SECRET = os.environ.get("FRANCECONNECT_CLIENT_SECRET", "")
+# The signature algorithm agreed for this client: any token whose header says otherwise is refused.
+FRANCECONNECT_ALG = os.environ.get("FRANCECONNECT_ALG", "ES256")
+# The URIs registered with FranceConnect; by default derived from the public address.
+FRANCECONNECT_REDIRECT_URI = os.environ.get("FRANCECONNECT_REDIRECT_URI", "")
+FRANCECONNECT_POST_LOGOUT_REDIRECT_URI = os.environ.get(
+    "FRANCECONNECT_POST_LOGOUT_REDIRECT_URI", ""
+)
 
 # --- Internationalisation -------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("assure.notifications.urls")),
     path("", include("assure.identity.urls")),
+    path("", include("assure.franceconnect.urls")),
     path("", include("assure.payments.urls")),
     path("", include("assure.cards.urls")),
     path("", include("assure.messaging.urls")),

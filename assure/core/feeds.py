@@ -15,8 +15,10 @@ Feeds register themselves (`feed_register`) from their app's `ready()`; the comm
 from __future__ import annotations
 
 import codecs
+import collections
 import datetime as dt
 import json
+import multiprocessing
 import re
 import unicodedata
 from abc import ABC, abstractmethod
@@ -170,14 +172,13 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def read_json_lines(
+def read_raw_lines(
     stream: LineReader | IO[bytes], *, max_line_bytes: int = MAX_LINE_BYTES
-) -> Iterator[tuple[int, int, dict[str, Any] | Reject]]:
-    """Yield (line number, bytes read so far, object or reject) for each non-blank line.
+) -> Iterator[tuple[int, int, bytes | Reject]]:
+    """Yield (line number, bytes read so far, the line's bytes) for each line.
 
     Reads with `readline(limit)`, so neither a huge file nor a line without an end is ever held in
-    memory whole. UTF-8 only (a byte-order mark on the first line is tolerated); NaN and Infinity,
-    which Python's json accepts, are refused as they are not JSON.
+    memory whole: a line over the limit is skipped a chunk at a time and rejected.
     """
     number = 0
     consumed = 0
@@ -188,31 +189,47 @@ def read_json_lines(
         number += 1
         consumed += len(raw)
         if len(raw) > max_line_bytes and not raw.endswith(b"\n"):
-            while True:  # skip the rest of the overlong line, a chunk at a time
+            while True:
                 more = stream.readline(max_line_bytes)
                 consumed += len(more)
                 if not more or more.endswith(b"\n"):
                     break
             yield number, consumed, Reject(number, None, {LINE: [ErrorCode.LINE_TOO_LONG]})
             continue
-        if number == 1 and raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8) :]
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            yield number, consumed, Reject(number, None, {LINE: [ErrorCode.INVALID_ENCODING]})
-            continue
-        if not text.strip():
-            continue
-        try:
-            data = json.loads(text, parse_constant=_reject_constant)
-        except (ValueError, RecursionError):
-            yield number, consumed, Reject(number, None, {LINE: [ErrorCode.INVALID_JSON]})
-            continue
-        if not isinstance(data, dict):
-            yield number, consumed, Reject(number, None, {LINE: [ErrorCode.NOT_AN_OBJECT]})
-            continue
-        yield number, consumed, data
+        yield number, consumed, raw
+
+
+def decode_json_line(raw: bytes, number: int) -> dict[str, Any] | Reject | None:
+    """One line's object, its reject, or None for a blank line.
+
+    UTF-8 only (a byte-order mark on the first line is tolerated); NaN and Infinity, which
+    Python's json accepts, are refused as they are not JSON.
+    """
+    if number == 1 and raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return Reject(number, None, {LINE: [ErrorCode.INVALID_ENCODING]})
+    if not text.strip():
+        return None
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        return Reject(number, None, {LINE: [ErrorCode.INVALID_JSON]})
+    if not isinstance(data, dict):
+        return Reject(number, None, {LINE: [ErrorCode.NOT_AN_OBJECT]})
+    return data
+
+
+def read_json_lines(
+    stream: LineReader | IO[bytes], *, max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[tuple[int, int, dict[str, Any] | Reject]]:
+    """Yield (line number, bytes read so far, object or reject) for each non-blank line."""
+    for number, consumed, raw in read_raw_lines(stream, max_line_bytes=max_line_bytes):
+        item = raw if isinstance(raw, Reject) else decode_json_line(raw, number)
+        if item is not None:
+            yield number, consumed, item
 
 
 def readable_external_id(data: Mapping[str, Any]) -> str | None:
@@ -460,6 +477,71 @@ class FeedResult:
         }
 
 
+def _parse_line(feed: Feed, number: int, raw: bytes | Reject) -> ParsedLine | Reject | None:
+    item = raw if isinstance(raw, Reject) else decode_json_line(raw, number)
+    if item is None or isinstance(item, Reject):
+        return item
+    return feed.parse(item, line=number)
+
+
+def parse_lines(
+    feed_name: str, lines: Sequence[tuple[int, bytes | Reject]]
+) -> list[tuple[int, ParsedLine | Reject]]:
+    """Decode and check a chunk of raw lines, in a worker process."""
+    feed = feed_get(feed_name)
+    parsed = ((number, _parse_line(feed, number, raw)) for number, raw in lines)
+    return [(number, item) for number, item in parsed if item is not None]
+
+
+def _worker_setup() -> None:  # pragma: no cover - runs in the worker processes
+    import django
+
+    django.setup()
+
+
+# Lines sent to a worker at a time: large enough that pickling is amortised, small enough that
+# the chunks in flight (two per worker) keep memory flat.
+WORKER_CHUNK_LINES = 500
+
+
+def _parsed(
+    feed: Feed, stream: LineReader | IO[bytes], workers: int
+) -> Iterator[tuple[int, int, ParsedLine | Reject]]:
+    """Every non-blank line checked, in order, with the bytes read so far.
+
+    With workers, decoding and checking (the bulk of the CPU time of a load) run in that many
+    processes while this one writes to the database; a bounded number of chunks is in flight.
+    """
+    if workers <= 1:
+        for number, consumed, raw in read_raw_lines(stream):
+            parsed = _parse_line(feed, number, raw)
+            if parsed is not None:
+                yield number, consumed, parsed
+        return
+
+    context = multiprocessing.get_context("spawn")  # no fork of open database connections
+    with context.Pool(workers, initializer=_worker_setup) as pool:
+        in_flight: collections.deque[tuple[int, Any]] = collections.deque()
+        chunk: list[tuple[int, bytes | Reject]] = []
+
+        def drain(limit: int) -> Iterator[tuple[int, int, ParsedLine | Reject]]:
+            while len(in_flight) > limit:
+                consumed, pending = in_flight.popleft()
+                for number, parsed in pending.get():
+                    yield number, consumed, parsed
+
+        consumed = 0
+        for number, consumed, raw in read_raw_lines(stream):
+            chunk.append((number, raw))
+            if len(chunk) >= WORKER_CHUNK_LINES:
+                in_flight.append((consumed, pool.apply_async(parse_lines, (feed.name, chunk))))
+                chunk = []
+                yield from drain(2 * workers)
+        if chunk:
+            in_flight.append((consumed, pool.apply_async(parse_lines, (feed.name, chunk))))
+        yield from drain(0)
+
+
 def _apply_batch(feed: Feed, batch: Sequence[ParsedLine], run: FeedRun) -> list[Outcome | Reject]:
     try:
         with transaction.atomic():
@@ -484,11 +566,14 @@ def feed_load(
     on_reject: Callable[[Reject], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     batch_size: int | None = None,
+    workers: int = 1,
 ) -> tuple[FeedResult, FeedRun]:
     """Read a whole feed from `stream` and apply it; one FeedRun records the run.
 
     Rejects are handed to `on_reject` as they come (the command line writes them to a file, the
-    endpoint keeps them for its answer), so that nothing here grows with the input.
+    endpoint keeps them for its answer), so that nothing here grows with the input. `workers`
+    above 1 checks lines in that many processes (worth it for large files only: each worker
+    starts Django).
     """
     size = batch_size or settings.FEED_BATCH_SIZE
     run = FeedRun.objects.create(feed=feed.name, source=source, actor=actor[:150])
@@ -518,8 +603,7 @@ def feed_load(
 
     try:
         feed.prepare()
-        for number, consumed, item in read_json_lines(stream):
-            parsed = item if isinstance(item, Reject) else feed.parse(item, line=number)
+        for _number, consumed, parsed in _parsed(feed, stream, workers):
             if isinstance(parsed, Reject):
                 pending.append(parsed)
             else:

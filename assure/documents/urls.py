@@ -1,5 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from assure.documents import views
 
 app_name = "documents"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("mes-attestations/", views.certificate_list, name="list"),
+    path("mes-attestations/nouvelle/<slug:kind>/", views.certificate_new, name="new"),
+    path(
+        "mes-attestations/<int:certificate_id>/telecharger/",
+        views.certificate_download,
+        name="download",
+    ),
+    path("verifier/<str:reference>/", views.verify, name="verify"),
+]

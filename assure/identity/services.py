@@ -483,10 +483,15 @@ def login(
             )
         return LoginResult("code_change_required", account, challenge=challenge)
     if device_hash:
-        known = KnownDevice.objects.filter(
-            account=account, device_hash=device_hash, expires_at__gt=now
-        ).update(last_seen_at=now)
-        if known:
+        known = (
+            KnownDevice.objects.filter(account=account, device_hash=device_hash, expires_at__gt=now)
+            .only("pk", "last_seen_at")
+            .first()
+        )
+        if known is not None:
+            # A read, and a write at most daily: the login's cost should be the hash alone.
+            if now - known.last_seen_at > dt.timedelta(days=1):
+                KnownDevice.objects.filter(pk=known.pk).update(last_seen_at=now)
             throttling.login_success(identifier, state)
             return LoginResult("authenticated", account)
     if account.totp_enabled:
@@ -745,7 +750,7 @@ def secret_code_change(
 def session_start(
     *, account: Account, kind: str, device_label: str, session_key: str = ""
 ) -> MemberSession:
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         session = MemberSession.objects.create(
             account=account,
             kind=kind,

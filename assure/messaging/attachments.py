@@ -218,13 +218,17 @@ def _reencode_image(data: bytes, content_type: str, name: str) -> bytes:
                     raise bomb
                 image.load()
                 upright = ImageOps.exif_transpose(image)
-                out = io.BytesIO()
                 if expected == "JPEG":
-                    clean = upright.convert("RGB")
-                    clean.save(out, format="JPEG", quality=90, optimize=True)
+                    mode = "RGB"
                 else:
                     mode = "RGBA" if upright.mode in {"RGBA", "LA", "P", "PA"} else "RGB"
-                    clean = upright.convert(mode)
+                # A new image from the pixels alone: `convert` would carry the source's `info`
+                # (comments, ICC profile, text chunks) into the file written.
+                clean = Image.frombytes(mode, upright.size, upright.convert(mode).tobytes())
+                out = io.BytesIO()
+                if expected == "JPEG":
+                    clean.save(out, format="JPEG", quality=90, optimize=True)
+                else:
                     clean.save(out, format="PNG", optimize=True)
     except AttachmentRefused:
         raise
@@ -301,3 +305,7 @@ def attachment_store(checked: CheckedFile) -> str:
 
 def attachment_open(storage_name: str) -> Any:
     return default_storage.open(storage_name, "rb")
+
+
+def attachment_delete(storage_name: str) -> None:
+    default_storage.delete(storage_name)

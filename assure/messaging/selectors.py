@@ -142,9 +142,9 @@ def queue_counts(*, team: Team | None, user: Any) -> dict[str, int]:
     )
 
 
-def thread_get_for_staff(*, actor: Actor, thread_id: int) -> Thread:
+def thread_get_for_staff(*, actor: Actor, thread_id: int, record: bool = True) -> Thread:
     """A thread with its messages and notes; the look itself is an audit event (the member sees
-    who consulted their file)."""
+    who consulted their file). Acting on the thread records the action instead (`record=False`)."""
     thread = (
         _with_messages(Thread.objects.filter(pk=thread_id))
         .select_related("member", "assigned_to")
@@ -153,6 +153,8 @@ def thread_get_for_staff(*, actor: Actor, thread_id: int) -> Thread:
     )
     if thread is None:
         raise NotFound()
+    if not record:
+        return thread
     audit_record(
         actor=actor,
         action="messaging.thread_viewed",

@@ -8,7 +8,8 @@ the services trust the thread they are given and check what the thread's state a
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -77,18 +78,37 @@ def _check_files(uploads: Sequence[Upload]) -> list[files_.CheckedFile]:
     return [files_.attachment_check(upload=f, declared_name=name) for name, f in uploads]
 
 
-def _attach(message: Message, checked: list[files_.CheckedFile]) -> list[Attachment]:
-    return [
-        Attachment.objects.create(
-            message=message,
-            storage_name=files_.attachment_store(c),
-            name=c.name,
-            content_type=c.content_type,
-            size=c.size,
-            sha256=c.sha256,
+@contextmanager
+def _files_removed_on_failure() -> Iterator[list[str]]:
+    """Files are written before their rows commit: if the transaction fails, the files it wrote
+    are removed rather than left with nothing pointing at them."""
+    written: list[str] = []
+    try:
+        yield written
+    except BaseException:
+        for name in written:
+            files_.attachment_delete(name)
+        raise
+
+
+def _attach(
+    message: Message, checked: list[files_.CheckedFile], written: list[str]
+) -> list[Attachment]:
+    attachments = []
+    for c in checked:
+        storage_name = files_.attachment_store(c)
+        written.append(storage_name)
+        attachments.append(
+            Attachment.objects.create(
+                message=message,
+                storage_name=storage_name,
+                name=c.name,
+                content_type=c.content_type,
+                size=c.size,
+                sha256=c.sha256,
+            )
         )
-        for c in checked
-    ]
+    return attachments
 
 
 def _expected_by(now: Any) -> Any:
@@ -124,7 +144,7 @@ def thread_create(
     # Files are checked before anything is written, so that a refused file leaves nothing behind.
     checked = _check_files(uploads)
     now = timezone.now()
-    with transaction.atomic():
+    with _files_removed_on_failure() as written, transaction.atomic():
         thread = Thread.objects.create(
             member=member,
             subject=subject,
@@ -136,7 +156,7 @@ def thread_create(
             answer_expected_by=_expected_by(now),
         )
         message = Message.objects.create(thread=thread, author="member", body=text, created_at=now)
-        _attach(message, checked)
+        _attach(message, checked, written)
         _status_event(
             actor=actor,
             thread=thread,
@@ -157,13 +177,13 @@ def thread_reply(
     text = clean_body(body)
     checked = _check_files(uploads)
     now = timezone.now()
-    with transaction.atomic():
+    with _files_removed_on_failure() as written, transaction.atomic():
         thread = Thread.objects.select_for_update().get(pk=thread.pk)
         if thread.status == Thread.Status.CLOSED:
             raise ThreadClosed()
         before = thread.status
         message = Message.objects.create(thread=thread, author="member", body=text, created_at=now)
-        _attach(message, checked)
+        _attach(message, checked, written)
         thread.last_message_at = now
         if before != Thread.Status.WAITING_ADVISOR:
             thread.status = Thread.Status.WAITING_ADVISOR
@@ -231,7 +251,7 @@ def thread_answer(
     text = clean_body(body)
     checked = _check_files(uploads)
     now = timezone.now()
-    with transaction.atomic():
+    with _files_removed_on_failure() as written, transaction.atomic():
         thread = Thread.objects.select_for_update().select_related("member").get(pk=thread.pk)
         if thread.status == Thread.Status.CLOSED:
             raise ThreadClosed()
@@ -239,7 +259,7 @@ def thread_answer(
         message = Message.objects.create(
             thread=thread, author="advisor", staff_user=user, body=text, created_at=now
         )
-        _attach(message, checked)
+        _attach(message, checked, written)
         thread.last_message_at = now
         thread.status = Thread.Status.WAITING_MEMBER
         thread.unread_by_member = True

@@ -110,7 +110,9 @@ def _thread_page(request: HttpRequest, thread: Thread, **forms: Any) -> HttpResp
 def thread_view(request: HttpRequest, thread_id: int) -> HttpResponse:
     actor = services.staff_actor(request.user)
     try:
-        thread = selectors.thread_get_for_staff(actor=actor, thread_id=thread_id)
+        thread = selectors.thread_get_for_staff(
+            actor=actor, thread_id=thread_id, record=request.method != "POST"
+        )
     except NotFound:
         raise Http404 from None
     if request.method != "POST":

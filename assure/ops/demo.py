@@ -424,3 +424,11 @@ DEMO_STEPS.append(demo_account)
 from assure.payments.demo import demo_payments  # noqa: E402
 
 DEMO_STEPS.append(demo_payments)
+
+from assure.messaging.demo import demo_messaging  # noqa: E402
+
+DEMO_STEPS.append(demo_messaging)
+
+from assure.documents.demo import demo_documents  # noqa: E402
+
+DEMO_STEPS.append(demo_documents)

@@ -274,3 +274,12 @@ def test_address_behind_trusted_proxy(settings, rf):
     assert client_address(request) == "10.0.0.2"
     settings.IDENTITY_TRUSTED_PROXY_COUNT = 2
     assert client_address(request) == "198.51.100.7"
+
+
+def test_known_device_login_query_count(client, django_assert_max_num_queries):
+    """The hash is the cost of a login; the queries around it stay few (bench/login.py)."""
+    account = active_account()
+    _signed_in(client, account)
+    with django_assert_max_num_queries(7):
+        response = _login(client, account.member, SECRET)
+    assert response.json()["status"] == "authenticated"

@@ -112,3 +112,10 @@ def test_the_openapi_document_describes_the_endpoint(client):
     assert operation["security"]
     scheme = next(iter(operation["security"][0]))
     assert document["components"]["securitySchemes"][scheme]["scheme"] == "bearer"
+
+
+def test_the_problem_title_follows_the_request_language(client):
+    french = client.post(URL, data=b"\n", content_type=NDJSON)
+    english = client.post(URL, data=b"\n", content_type=NDJSON, HTTP_ACCEPT_LANGUAGE="en")
+    assert french.json()["title"] == "Jeton de flux absent, inconnu ou révoqué."
+    assert english.json()["title"] == "Feed token missing, unknown or revoked."

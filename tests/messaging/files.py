@@ -29,7 +29,12 @@ def pdf() -> bytes:
 
 def pdf_with_javascript() -> bytes:
     writer = _writer()
-    writer.add_js("app.alert('bonjour');")
+    try:
+        from pypdf.actions import JavaScript
+    except ImportError:  # pypdf < 6: the older call
+        writer.add_js("app.alert('bonjour');")
+    else:
+        writer.add_open_action(JavaScript("app.alert('bonjour');"))
     return _pdf(writer)
 
 
@@ -81,7 +86,7 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def png_bomb(side: int = 100_000) -> bytes:
-    """A valid PNG header announcing side × side pixels: a few hundred bytes that would decode to
+    """A valid PNG header announcing side by side pixels: a few hundred bytes that would decode to
     gigabytes (the first rows of zeros compress to almost nothing)."""
     header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)  # 1-bit greyscale
     rows = zlib.compress(b"\x00" * ((side // 8 + 1) * 64), 9)
@@ -110,3 +115,9 @@ def fake_executable() -> bytes:
 
 def oversize(limit: int) -> bytes:
     return b"%PDF-1.4\n" + b"0" * limit
+
+
+def pdf_with_hidden_javascript() -> bytes:
+    """The same script, its names written with #-escapes (/J#61vaScript): a byte search misses it,
+    a parser reads it as /JavaScript."""
+    return pdf_with_javascript().replace(b"/JavaScript", b"/J#61vaScript")

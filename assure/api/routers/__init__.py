@@ -25,3 +25,11 @@ ROUTERS.append(("", payments_router))
 from assure.api.routers.messaging import router as messaging_router  # noqa: E402
 
 ROUTERS.append(("", messaging_router))
+
+from assure.api.routers.documents import router as documents_router  # noqa: E402
+
+ROUTERS.append(("", documents_router))
+
+from assure.api.routers.cards import router as cards_router  # noqa: E402
+
+ROUTERS.append(("", cards_router))

@@ -7,6 +7,7 @@ from typing import Literal
 
 from django.http import FileResponse, HttpRequest
 from ninja import Field, File, Form, Query, Router, Schema, UploadedFile
+from ninja.responses import Status
 
 from assure.api.auth import member_auth
 from assure.api.routers.auth import ProblemOut
@@ -156,14 +157,15 @@ def threads_list(request: HttpRequest, params: Query[ThreadListIn]) -> ThreadLis
     "threads",
     response={201: ThreadDetailOut, 400: UploadProblemOut, 401: ProblemOut},
     operation_id="threads_create",
-    summary="Write a new message (multipart: subject, body, up to 3 files)",
+    summary="Write a new message (multipart: subject, body, up to 3 files, optional reference)",
 )
 def threads_create(
     request: HttpRequest,
     subject: Form[str],
     body: Form[str],
-    files: File[list[UploadedFile]] | None = None,
-) -> tuple[int, ThreadDetailOut]:
+    files: File[list[UploadedFile]] = None,  # type: ignore[assignment]
+    reference: Form[str] = "",  # type: ignore[assignment]
+) -> Status:
     member = _member(request)
     thread = services.thread_create(
         actor=services.member_actor(member),
@@ -171,8 +173,9 @@ def threads_create(
         subject_code=subject,
         body=body,
         uploads=_uploads(files),
+        reference=reference,
     )
-    return 201, _detail(member, thread.pk)
+    return Status(201, _detail(member, thread.pk))
 
 
 def _detail(member: Member, thread_id: int) -> ThreadDetailOut:
@@ -215,14 +218,14 @@ def threads_reply(
     request: HttpRequest,
     thread_id: int,
     body: Form[str],
-    files: File[list[UploadedFile]] | None = None,
-) -> tuple[int, MessageOut]:
+    files: File[list[UploadedFile]] = None,  # type: ignore[assignment]
+) -> Status:
     member = _member(request)
     thread = selectors.thread_get_for_member(member=member, thread_id=thread_id)
     message = services.thread_reply(
         actor=services.member_actor(member), thread=thread, body=body, uploads=_uploads(files)
     )
-    return 201, _message_out(message)
+    return Status(201, _message_out(message))
 
 
 @router.get(

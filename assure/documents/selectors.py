@@ -1,0 +1,127 @@
+"""Reads of the documents app: the member's own certificates, the facts a certificate states, and
+the public verification answer."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from assure.core.exceptions import NotFound
+from assure.documents.models import Certificate
+from assure.documents.references import reference_normalize
+from assure.members.models import Beneficiary, Member
+from assure.payments.models import AllowancePayment
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class CertificatePage:
+    items: list[Certificate]
+    next_cursor: str | None
+
+
+def _cursor_encode(pk: int) -> str:
+    return base64.urlsafe_b64encode(str(pk).encode()).decode().rstrip("=")
+
+
+def _cursor_decode(cursor: str) -> int | None:
+    try:
+        return int(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+    except (ValueError, binascii.Error):
+        return None
+
+
+def certificate_list_for_member(
+    *, member: Member, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> CertificatePage:
+    """Newest first (ids grow with issue time), continued by id."""
+    qs: QuerySet[Certificate] = Certificate.objects.filter(member_id=member.pk).order_by("-id")
+    if cursor:
+        before = _cursor_decode(cursor)
+        if before is None:
+            raise NotFound()
+        qs = qs.filter(id__lt=before)
+    items = list(qs.select_related("beneficiary")[: limit + 1])
+    more = len(items) > limit
+    items = items[:limit]
+    return CertificatePage(
+        items=items, next_cursor=_cursor_encode(items[-1].pk) if more and items else None
+    )
+
+
+def certificate_get_for_member(*, member: Member, certificate_id: int) -> Certificate:
+    """The member's certificate; another member's is "not found", exactly as a missing one."""
+    certificate = Certificate.objects.filter(member_id=member.pk, pk=certificate_id).first()
+    if certificate is None:
+        raise NotFound()
+    return certificate
+
+
+def beneficiaries_for_member(*, member: Member) -> list[Beneficiary]:
+    return list(
+        Beneficiary.objects.filter(member_id=member.pk, active=True).order_by("birth_date", "pk")
+    )
+
+
+def allowances_paid_for_member(
+    *, member: Member, start: dt.date, end: dt.date
+) -> list[AllowancePayment]:
+    """Allowances paid (not merely processed) between two dates, in the order they were paid."""
+    return list(
+        AllowancePayment.objects.filter(
+            member_id=member.pk,
+            status=AllowancePayment.Status.PAID,
+            paid_on__gte=start,
+            paid_on__lte=end,
+        )
+        .select_related("sick_leave")
+        .order_by("paid_on", "period_start", "id")
+    )
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What anyone holding the reference may learn: nothing that identifies the holder."""
+
+    kind: str
+    issued_at: dt.datetime
+    valid_until: dt.date | None
+    holder: str
+
+
+def certificate_verify(reference: str) -> Verification | None:
+    """The certificate behind a reference if it is valid today; None for every other case.
+
+    Unknown, malformed, revoked and expired all give None, and a malformed reference still costs a
+    lookup, so that neither the answer nor its timing tells the cases apart.
+    """
+    normalized = reference_normalize(reference) or "-"
+    found = (
+        Certificate.objects.filter(reference=normalized)
+        .only(
+            "kind", "issued_at", "valid_until", "holder_initials", "holder_birth_year", "revoked_at"
+        )
+        .first()
+    )
+    if found is None or found.revoked_at is not None:
+        return None
+    if found.valid_until is not None and found.valid_until < timezone.localdate():
+        return None
+    return Verification(
+        kind=found.kind,
+        issued_at=found.issued_at,
+        valid_until=found.valid_until,
+        holder=f"{found.holder_initials} {found.holder_birth_year}",
+    )
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"))

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class FranceConnectConfig(AppConfig):
+    name = "assure.franceconnect"
+    label = "franceconnect"
+    verbose_name = "FranceConnect"

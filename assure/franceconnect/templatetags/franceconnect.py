@@ -1,0 +1,14 @@
+"""`{% franceconnect_enabled as on %}`: the button shows only when FranceConnect is configured."""
+
+from __future__ import annotations
+
+from django import template
+
+from assure.franceconnect.client import enabled
+
+register = template.Library()
+
+
+@register.simple_tag
+def franceconnect_enabled() -> bool:
+    return enabled()

@@ -1,0 +1,30 @@
+"""The demo step: a signing pair made once, a certificate and a card for the demo member."""
+
+from __future__ import annotations
+
+import pytest
+
+from assure.cards.models import CardOrder
+from assure.documents.demo import demo_documents
+from assure.documents.models import Certificate
+from assure.documents.signing import signing_pair
+from assure.identity.models import Account
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_step_is_idempotent(member):
+    Account.objects.create(member=member, secret_code_hash="x", must_change_code=False)
+    lines = demo_documents(True)
+    assert "self-signed demo" in lines[0]
+    demo_documents(True)
+    assert Certificate.objects.filter(member=member).count() == 1
+    assert list(CardOrder.objects.values_list("status", flat=True)) == ["sent"]
+
+
+def test_the_demo_pair_is_made_once(member):
+    first = signing_pair()
+    cert = first[1].read_bytes()
+    assert signing_pair() == first
+    assert first[1].read_bytes() == cert
+    assert oct(first[0].stat().st_mode & 0o777) == "0o600"

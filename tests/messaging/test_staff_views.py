@@ -1,0 +1,237 @@
+"""The advisors' pages: permissions, queues, answers, notes, transfer, figures, templates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from assure.core.models import AuditEvent
+from assure.messaging import services
+from assure.messaging.models import AnswerTemplate, Team, Thread
+from assure.notifications.models import OutboxMessage
+from tests.messaging import files
+from tests.messaging.helpers import account_for, advisor, sign_in, upload, write
+
+pytestmark = pytest.mark.django_db
+
+INBOX = reverse("backoffice:messaging:inbox")
+
+
+def _thread_url(thread: Thread) -> str:
+    return reverse("backoffice:messaging:thread", args=[thread.pk])
+
+
+def test_anonymous_is_sent_to_the_back_office_sign_in(client, member, settings):
+    response = client.get(INBOX)
+    assert response.status_code == 302
+    assert response["Location"].startswith(settings.BACKOFFICE_LOGIN_URL)
+
+
+@pytest.mark.parametrize(
+    "make_user",
+    [
+        lambda: advisor("noperm", "figures"),  # staff, but not allowed to answer
+        lambda: advisor("notstaff", "answer", staff=False),  # the permission without staff status
+    ],
+)
+def test_staff_without_the_permission_see_nothing(client, member, make_user):
+    thread = write(member, files=[("a.png", files.png())])
+    attachment = thread.messages.get().attachments.get()
+    client.force_login(make_user())
+    for url in [
+        INBOX,
+        _thread_url(thread),
+        reverse("backoffice:messaging:attachment", args=[attachment.pk]),
+    ]:
+        assert client.get(url).status_code == 403
+    assert client.post(_thread_url(thread), {"action": "close"}).status_code == 403
+    assert not AuditEvent.objects.filter(action="messaging.thread_viewed").exists()
+    thread.refresh_from_db()
+    assert thread.status == Thread.Status.WAITING_ADVISOR
+
+
+def test_a_signed_in_member_is_not_staff(client, member):
+    thread = write(member)
+    sign_in(client, member)
+    assert client.get(_thread_url(thread)).status_code == 302  # to the back office's sign-in
+
+
+def test_queues(client, member, other_member):
+    me, colleague = advisor("moi"), advisor("collegue")
+    new = write(member)
+    mine = write(member, subject="indemnites")
+    services.thread_take(actor=services.staff_actor(me), user=me, thread=mine)
+    answered = write(other_member)
+    services.thread_answer(
+        actor=services.staff_actor(colleague), user=colleague, thread=answered, body="R"
+    )
+    with time_machine.travel(dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC), tick=False):
+        late = write(other_member)
+    client.force_login(me)
+
+    def listed(query: str) -> set[int]:
+        response = client.get(INBOX + query)
+        return {t.pk for t in response.context["threads"]}
+
+    assert listed("") == {new.pk, late.pk}
+    assert listed("?file=mine") == {mine.pk}
+    assert listed("?file=overdue") == {late.pk}
+    assert listed("?file=waiting_member") == {answered.pk}
+    assert listed("?equipe=indemnites&file=mine") == {mine.pk}
+    assert listed("?equipe=cartes&file=unassigned") == set()
+    counts = {code: n for code, _label, n in client.get(INBOX).context["queues"]}
+    assert counts == {"unassigned": 2, "mine": 1, "overdue": 1, "waiting_member": 1}
+
+
+def test_inbox_queries_do_not_grow(client, member, django_assert_max_num_queries):
+    client.force_login(advisor())
+    write(member)
+    with django_assert_max_num_queries(15) as few:
+        client.get(INBOX)
+    for _ in range(10):
+        write(member)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(INBOX)
+
+
+def test_each_look_at_a_thread_is_recorded(client, member):
+    user = advisor()
+    thread = write(member)
+    client.force_login(user)
+    page = client.get(_thread_url(thread)).content.decode()
+    client.get(_thread_url(thread))
+    events = AuditEvent.objects.filter(action="messaging.thread_viewed", member_id=member.pk)
+    assert events.count() == 2
+    assert events.first().actor_kind == "staff"
+    assert events.first().actor_id == str(user.pk)
+    assert "N&#x27;DIAYE" in page  # the member's identity beside the thread
+    assert member.nir not in page  # the NIR masked
+
+
+def test_take_answer_with_a_template_note_and_close(client, member):
+    account_for(member, email="zoe@example.org")
+    user = advisor()
+    AnswerTemplate.objects.create(
+        title="Délai", body="Votre dossier est en cours de traitement.", team=None
+    )
+    thread = write(member)
+    client.force_login(user)
+    url = _thread_url(thread)
+    assert client.post(url, {"action": "take"}).status_code == 302
+    thread.refresh_from_db()
+    assert thread.assigned_to == user
+
+    template = AnswerTemplate.objects.get()
+    page = client.post(url, {"action": "use_template", "template": template.pk, "body": ""})
+    assert "Votre dossier est en cours de traitement.</textarea>" in page.content.decode()
+
+    response = client.post(
+        url,
+        {
+            "action": "answer",
+            "body": "Votre dossier est en cours de traitement.",
+            "attachments": [upload("courrier.pdf", files.pdf())],
+        },
+    )
+    assert response.status_code == 302
+    thread.refresh_from_db()
+    assert thread.status == Thread.Status.WAITING_MEMBER
+    assert OutboxMessage.objects.filter(template="messaging_answer").count() == 1
+    assert thread.messages.get(author="advisor").attachments.count() == 1
+
+    client.post(url, {"action": "note", "note": "Membre rappelé par téléphone"})
+    assert thread.notes.get().body == "Membre rappelé par téléphone"
+    client.post(url, {"action": "close"})
+    thread.refresh_from_db()
+    assert thread.status == Thread.Status.CLOSED
+
+
+def test_refused_advisor_attachment_is_shown(client, member):
+    thread = write(member)
+    client.force_login(advisor())
+    response = client.post(
+        _thread_url(thread),
+        {"action": "answer", "body": "R", "attachments": [upload("x.pdf", files.pdf_encrypted())]},
+    )
+    assert response.status_code == 400
+    assert "protégé par un mot de passe" in response.content.decode()
+    assert not thread.messages.filter(author="advisor").exists()
+
+
+def test_internal_notes_never_reach_the_member(client, member):
+    user = advisor()
+    thread = write(member)
+    services.thread_note_add(
+        actor=services.staff_actor(user), user=user, thread=thread, body="NOTE-SECRETE"
+    )
+    sign_in(client, member)
+    page = client.get(reverse("messaging:thread", args=[thread.pk])).content.decode()
+    assert "NOTE-SECRETE" not in page
+
+
+def test_transfer(client, member):
+    thread = write(member)
+    client.force_login(advisor())
+    cards = Team.objects.get(code="cartes")
+    response = client.post(
+        _thread_url(thread), {"action": "transfer", "team": cards.pk, "reason": "Carte"}
+    )
+    assert response.status_code == 302
+    thread.refresh_from_db()
+    assert thread.team == cards
+
+
+def test_figures_need_their_permission(client, member):
+    client.force_login(advisor("a", "answer"))
+    assert client.get(reverse("backoffice:messaging:figures")).status_code == 403
+
+
+def test_figures(client, member):
+    user = advisor("chef", "answer", "figures")
+    # Three threads of the reimbursements team answered after 2, 4 and 30 hours.
+    for hours in (2, 4, 30):
+        with time_machine.travel(dt.datetime(2026, 11, 20, 8, 0, tzinfo=dt.UTC), tick=False):
+            thread = write(member)
+        answered_at = dt.datetime(2026, 11, 20, 8, 0, tzinfo=dt.UTC) + dt.timedelta(hours=hours)
+        with time_machine.travel(answered_at, tick=False):
+            services.thread_answer(
+                actor=services.staff_actor(user), user=user, thread=thread, body="R"
+            )
+    with time_machine.travel(dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC), tick=False):
+        write(member)  # overdue since 9 November
+    client.force_login(user)
+    response = client.get(reverse("backoffice:messaging:figures"))
+    figures = {f.team.code: f for f in response.context["figures"]}
+    refunds = figures["remboursements"]
+    assert refunds.answered == 3
+    assert refunds.median_hours == 4
+    assert refunds.p90_hours == pytest.approx(24.8)  # 4 + 0.8 * (30 - 4), inclusive method
+    assert refunds.open == 1
+    assert refunds.overdue == 1
+    assert figures["cartes"].answered == 0
+    assert figures["cartes"].median_hours is None
+
+
+def test_answer_templates_are_edited_by_the_fund(client):
+    user = advisor("redac", "answer", "templates")
+    client.force_login(user)
+    response = client.post(
+        reverse("backoffice:messaging:template_new"),
+        {"title": "Accusé", "body": "Nous avons bien reçu votre message.", "active": "on"},
+    )
+    assert response.status_code == 302
+    template = AnswerTemplate.objects.get()
+    assert template.team is None
+    assert template.active
+    client.post(
+        reverse("backoffice:messaging:template_edit", args=[template.pk]),
+        {"title": "Accusé de réception", "body": "Bien reçu.", "active": ""},
+    )
+    template.refresh_from_db()
+    assert (template.title, template.active) == ("Accusé de réception", False)
+    assert AuditEvent.objects.filter(action="messaging.answer_template_saved").count() == 2
+    client.force_login(advisor("sans", "answer"))
+    assert client.get(reverse("backoffice:messaging:templates")).status_code == 403
