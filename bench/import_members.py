@@ -180,6 +180,9 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench")
     parser.add_argument("--nice", action="store_true", help="run the imports under nice -n 10")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="passed to `assure import --workers`"
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -206,6 +209,7 @@ def main() -> None:
         "ASSURE_LOG_LEVEL": "WARNING",
     }
     env.pop("REDIS_URL", None)
+    workers = ["--workers", str(args.workers)] if args.workers else []
 
     load_before = os.getloadavg()[0]
     print("COPY …", flush=True)
@@ -215,18 +219,20 @@ def main() -> None:
     print(f"import of {small_n} (peak memory at a tenth of the size) …", flush=True)
     fresh_database(url)
     assure(["migrate", "--verbosity", "0"], env, nice=False)
-    _t, small_rss, _out, _cpu = assure(["import", "members", str(files[small_n])], env, args.nice)
+    _t, small_rss, _out, _cpu = assure(
+        ["import", "members", str(files[small_n]), *workers], env, args.nice
+    )
 
     print(f"import of {args.members}, first run …", flush=True)
     fresh_database(url)
     assure(["migrate", "--verbosity", "0"], env, nice=False)
     first_s, first_rss, first_out, first_cpu = assure(
-        ["import", "members", str(files[args.members])], env, args.nice
+        ["import", "members", str(files[args.members]), *workers], env, args.nice
     )
     print(f"  {first_out}", flush=True)
     print(f"import of {args.members}, re-run …", flush=True)
     rerun_s, rerun_rss, rerun_out, rerun_cpu = assure(
-        ["import", "members", str(files[args.members])], env, args.nice
+        ["import", "members", str(files[args.members]), *workers], env, args.nice
     )
     print(f"  {rerun_out}", flush=True)
 

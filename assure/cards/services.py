@@ -39,7 +39,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.RETURNED: frozenset(),
 }
 
-RANK = {
+RANK: dict[str, int] = {
     Status.ORDERED: 0,
     Status.IN_PRODUCTION: 1,
     Status.SENT: 2,

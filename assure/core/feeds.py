@@ -33,6 +33,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from assure.core import feed_workers
 from assure.core.exceptions import NotFound
 from assure.core.models import FeedRun
 
@@ -493,12 +494,6 @@ def parse_lines(
     return [(number, item) for number, item in parsed if item is not None]
 
 
-def _worker_setup() -> None:  # pragma: no cover - runs in the worker processes
-    import django
-
-    django.setup()
-
-
 # Lines sent to a worker at a time: large enough that pickling is amortised, small enough that
 # the chunks in flight (two per worker) keep memory flat.
 WORKER_CHUNK_LINES = 500
@@ -520,7 +515,7 @@ def _parsed(
         return
 
     context = multiprocessing.get_context("spawn")  # no fork of open database connections
-    with context.Pool(workers, initializer=_worker_setup) as pool:
+    with context.Pool(workers, initializer=feed_workers.setup) as pool:
         in_flight: collections.deque[tuple[int, Any]] = collections.deque()
         chunk: list[tuple[int, bytes | Reject]] = []
 
@@ -534,11 +529,15 @@ def _parsed(
         for number, consumed, raw in read_raw_lines(stream):
             chunk.append((number, raw))
             if len(chunk) >= WORKER_CHUNK_LINES:
-                in_flight.append((consumed, pool.apply_async(parse_lines, (feed.name, chunk))))
+                in_flight.append(
+                    (consumed, pool.apply_async(feed_workers.parse_lines, (feed.name, chunk)))
+                )
                 chunk = []
                 yield from drain(2 * workers)
         if chunk:
-            in_flight.append((consumed, pool.apply_async(parse_lines, (feed.name, chunk))))
+            in_flight.append(
+                (consumed, pool.apply_async(feed_workers.parse_lines, (feed.name, chunk)))
+            )
         yield from drain(0)
 
 

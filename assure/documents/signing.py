@@ -136,5 +136,18 @@ def pdf_sign(data: bytes, *, reason: str) -> bytes:
         location=settings.ASSURE_FUND_NAME[:100],
         name=settings.ASSURE_FUND_NAME[:100],
     )
-    out = signers.sign_pdf(writer, meta, signer=signer)
+    out = signers.sign_pdf(writer, meta, signer=signer, bytes_reserved=_reserve(signer))
     return out.getvalue()
+
+
+@cache
+def _reserve_for(certificates: tuple[bytes, ...]) -> int:
+    return 2048 + sum(len(der) for der in certificates)
+
+
+def _reserve(signer: signers.SimpleSigner) -> int:
+    """Room for the signature container: the certificates it carries plus the signed attributes
+    and the signature value (well under 2 KiB). Given, rather than estimated, because pyHanko
+    estimates by signing a dummy document first, which doubled the cost of every certificate."""
+    certificates = [signer.signing_cert, *signer.cert_registry]
+    return _reserve_for(tuple(c.dump() for c in certificates if c is not None))

@@ -103,6 +103,9 @@ class Client:
         except (RequestException, ValueError) as exc:
             raise FranceConnectUnavailable(extra={"reason": "discovery"}) from exc
 
+    def issuer(self) -> str:
+        return str(self._metadata().get("issuer") or self.cfg.issuer)
+
     def _keys(self, fresh: bool) -> dict[str, Any]:
         self._metadata()
         try:
@@ -139,7 +142,7 @@ class Client:
         return tokens.id_token_verify(
             id_token,
             alg=self.cfg.alg,
-            issuer=self._metadata().get("issuer", self.cfg.issuer),
+            issuer=self.issuer(),
             client_id=self.cfg.client_id,
             nonce=nonce,
             load_keys=self._keys,
@@ -160,7 +163,7 @@ class Client:
         return tokens.userinfo_verify(
             response.text.strip(),
             alg=self.cfg.alg,
-            issuer=self._metadata().get("issuer", self.cfg.issuer),
+            issuer=self.issuer(),
             client_id=self.cfg.client_id,
             sub=sub,
             load_keys=self._keys,

@@ -124,7 +124,8 @@ def _failed(request: HttpRequest, action: str, reason: str) -> HttpResponse:
     return redirect("identity:login")
 
 
-def _signed_in(request: HttpRequest, account: Account, id_token: str, target: str) -> None:
+def _signed_in(request: HttpRequest, account: Account, id_token: str) -> None:
+    """A strong login: no e-mailed code after FranceConnect; the ID token kept for the logout."""
     accounts.member_session_start(request, account)
     request.session[ID_TOKEN_KEY] = id_token
 
@@ -157,6 +158,10 @@ def callback(request: HttpRequest) -> HttpResponse:
     if not code:
         return _bad_state(request, "missing_code")
     fc = _client_or_404()
+    returned_issuer = request.GET.get("iss")
+    if returned_issuer is not None and returned_issuer != fc.issuer():
+        # RFC 9207: an answer naming another issuer is a mix-up; the code is not sent anywhere.
+        return _failed(request, "franceconnect.issuer_mismatch", "iss")
     try:
         token = fc.exchange(code=code)
         id_token = str(token.get("id_token") or "")
@@ -195,7 +200,7 @@ def callback(request: HttpRequest) -> HttpResponse:
             "at": time.time(),
         }
         return redirect("franceconnect:link_proof")
-    _signed_in(request, outcome.account, id_token, target)
+    _signed_in(request, outcome.account, id_token)
     if outcome.kind == "created":
         messages.success(request, _("Votre compte est créé grâce à FranceConnect."))
         return redirect("franceconnect:secret_code")
@@ -240,7 +245,7 @@ def link_proof(request: HttpRequest) -> HttpResponse:
                 ),
             )
             request.session.pop(PENDING_KEY, None)
-            _signed_in(request, account, str(pending["id_token"]), str(pending.get("next", "/")))
+            _signed_in(request, account, str(pending["id_token"]))
             messages.success(
                 request,
                 _(
@@ -315,6 +320,7 @@ def links(request: HttpRequest) -> HttpResponse:
         {
             "links": selectors.link_list_for_member(account=account),
             "via_franceconnect": bool(request.session.get(ID_TOKEN_KEY)),
+            "has_secret_code": bool(account.secret_code_hash),
         },
     )
 

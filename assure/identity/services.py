@@ -272,8 +272,13 @@ def account_signup_request(
         member, birth_date=birth_date, vitale_serial=vitale_serial, iban_end=iban_end or ""
     )
     if member is None or not matched:
-        if member is not None:
-            audit_record(actor=actor, action="identity.signup_mismatch", member_id=member.pk)
+        # Recorded whether or not the NIR is in the register, so that the work (and the time)
+        # is the same for both.
+        audit_record(
+            actor=actor,
+            action="identity.signup_mismatch",
+            member_id=member.pk if member is not None else None,
+        )
         return
     with transaction.atomic():
         account, _created = Account.objects.select_for_update().get_or_create(member=member)
@@ -941,6 +946,29 @@ def account_terminate(*, account: Account, secret_code: str, address: str, actor
     if not check_password(normalize_secret(secret_code), account.secret_code_hash or dummy_hash()):
         _failure(identifier=identifier, address=address, account=None)
         raise InvalidCredentials()
+    _close(account=account, actor=actor, reason="member")
+
+
+def account_terminate_by_staff(*, account: Account, actor: Actor, reason: str) -> None:
+    """Closing by an advisor (at the member's request on the phone, or after a fraud): same effects,
+    the reason recorded in the audit trail."""
+    _close(account=account, actor=actor, reason=reason)
+
+
+def account_unlock(*, account: Account, actor: Actor, reason: str) -> None:
+    """An advisor lifts a lock after checking the caller's identity; the lock ladder starts over."""
+    throttling.login_unlock(account.member.nir)
+    audit_record(
+        actor=actor,
+        action="identity.account_unlocked",
+        member_id=account.member_id,
+        object_type="account",
+        object_id=account.pk,
+        reason=reason,
+    )
+
+
+def _close(*, account: Account, actor: Actor, reason: str) -> None:
     now = timezone.now()
     with transaction.atomic():
         account.status = Account.Status.TERMINATED
@@ -966,4 +994,5 @@ def account_terminate(*, account: Account, secret_code: str, address: str, actor
             member_id=account.member_id,
             object_type="account",
             object_id=account.pk,
+            reason=reason,
         )

@@ -137,6 +137,12 @@ def login_success(identifier: str, state: LoginState | None = None) -> None:
     cache.delete_many([_key("fails", identifier), _key("level", identifier)])
 
 
+def login_unlock(identifier: str) -> None:
+    cache.delete_many(
+        [_key("until", identifier), _key("fails", identifier), _key("level", identifier)]
+    )
+
+
 def address_failure(address: str) -> Lock | None:
     if not address:
         return None

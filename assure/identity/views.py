@@ -84,7 +84,6 @@ def _device_id(request: HttpRequest) -> str:
     value = request.get_signed_cookie(settings.IDENTITY_DEVICE_COOKIE, default="", salt=DEVICE_SALT)
     if not value:
         value = services.token_new()
-        request._identity_device_new = True  # type: ignore[attr-defined]
     request._identity_device_id = value  # type: ignore[attr-defined]
     return str(value)
 

@@ -207,7 +207,9 @@ class PostgresStore:
 
     def _execute(self, cursor: psycopg.Cursor[Any], name: str, params: Any = None) -> None:
         self._log(name)
-        cursor.execute(self.sql[name], params)
+        # Never a prepared statement: a generic plan made while the table was nearly empty (at
+        # the start of a first load) would scan it whole for every later batch.
+        cursor.execute(self.sql[name], params, prepare=False)
 
     def _log(self, name: str) -> None:
         # Statements on this cursor bypass Django's wrappers: they are added to its query log by

@@ -214,8 +214,9 @@ def _reencode_image(data: bytes, content_type: str, name: str) -> bytes:
             with Image.open(io.BytesIO(data), formats=[expected]) as image:
                 width, height = image.size
                 # The header is read first: a bomb is refused before a single pixel is decoded.
-                if width * height > MAX_PIXELS or getattr(image, "n_frames", 1) > 1:
+                if width * height > MAX_PIXELS:
                     raise bomb
+                # Only the first frame of an animated PNG is decoded and kept.
                 image.load()
                 upright = ImageOps.exif_transpose(image)
                 if expected == "JPEG":

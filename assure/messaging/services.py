@@ -199,9 +199,9 @@ def thread_reply(
 
 def thread_mark_read(*, thread: Thread) -> None:
     """The member has seen the advisor's answers (not a status change: no audit event)."""
-    if thread.unread_by_member:
-        Thread.objects.filter(pk=thread.pk).update(unread_by_member=False)
-        thread.unread_by_member = False
+    # Asked of the database, not of this copy of the row, which may predate the latest answer.
+    Thread.objects.filter(pk=thread.pk, unread_by_member=True).update(unread_by_member=False)
+    thread.unread_by_member = False
 
 
 def thread_close(*, actor: Actor, thread: Thread) -> Thread:

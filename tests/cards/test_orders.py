@@ -114,7 +114,8 @@ def test_a_returned_card_closes_the_order_and_is_explained(member):
     assert (returned.status, returned.returned_at) == ("returned", dt.date(2026, 12, 10))
     notice = OutboxMessage.objects.filter(template="cards_order_status").order_by("-id").first()
     assert "retournée" in notice.body
-    assert "adresse" in notice.body and "profil" in notice.body
+    assert "adresse" in notice.body
+    assert "profil" in notice.body
     assert order(member).status == "ordered"
 
 

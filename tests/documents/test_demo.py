@@ -28,3 +28,23 @@ def test_the_demo_pair_is_made_once(member):
     assert signing_pair() == first
     assert first[1].read_bytes() == cert
     assert oct(first[0].stat().st_mode & 0o777) == "0o600"
+
+
+def test_production_needs_a_configured_pair(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.PRODUCTION = True
+    settings.DOCUMENTS_SIGNING_KEY = settings.DOCUMENTS_SIGNING_CERT = ""
+    with pytest.raises(ImproperlyConfigured):
+        signing_pair()
+    settings.DOCUMENTS_SIGNING_KEY = "/etc/assure/key.pem"
+    with pytest.raises(ImproperlyConfigured):
+        signing_pair()  # the certificate is missing
+
+
+def test_a_configured_pair_is_used(settings, tmp_path):
+    from assure.documents.signing import demo_pair_generate
+
+    key, cert = demo_pair_generate(tmp_path)
+    settings.DOCUMENTS_SIGNING_KEY, settings.DOCUMENTS_SIGNING_CERT = str(key), str(cert)
+    assert signing_pair() == (key, cert)

@@ -3,26 +3,21 @@ FranceConnect), driven through Django's test client; the browser version is in t
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from django.contrib.auth.hashers import make_password
 
 from assure.core.models import AuditEvent
 from assure.franceconnect.models import FranceConnectLink
 from assure.franceconnect.views import ID_TOKEN_KEY
 from assure.identity.middleware import SESSION_KEY
 from assure.identity.models import Account, MemberSession
+from tests.franceconnect.people import SECRET, jean, marie, paul, with_account
 from tests.franceconnect.provider import CLIENT_ID, configure
-from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
-
-SECRET = "Tournesol-Velo-1984!"
 
 
 @pytest.fixture
@@ -31,51 +26,11 @@ def fc(settings, fc_provider_for_testserver):
     return fc_provider_for_testserver
 
 
-def marie(**extra: Any):
-    return MemberFactory(
-        birth_name="Leger",
-        given_names="Marie Helene",
-        sex="F",
-        birth_date=dt.date(1984, 3, 12),
-        birth_place_insee="75056",
-        birth_country_insee="99100",
-        **extra,
-    )
-
-
-def jean(**extra: Any):
-    return MemberFactory(
-        birth_name="Casanova",
-        given_names="Jean Pierre",
-        sex="M",
-        birth_date=dt.date(1979, 11, 2),
-        birth_place_insee="2a004",
-        birth_country_insee="99100",
-        **extra,
-    )
-
-
-def paul(**extra: Any):
-    return MemberFactory(
-        birth_name="García",
-        given_names="Paul",
-        sex="M",
-        birth_date=dt.date(1970, 7, 1),
-        birth_place_insee="99134",
-        birth_country_insee=None,
-        **extra,
-    )
-
-
-def with_account(member, secret: str = SECRET) -> Account:
-    return Account.objects.create(
-        member=member, secret_code_hash=make_password(secret), must_change_code=False
-    )
-
-
-def through_provider(client, fc, identity: str, *, cancel: bool = False) -> tuple[str, dict]:
+def through_provider(
+    client, fc, identity: str, *, cancel: bool = False, start_data: dict | None = None
+) -> tuple[str, dict]:
     """Starts the login in Django, plays the person at the provider, returns the callback."""
-    start = client.post("/franceconnect/connexion/")
+    start = client.post("/franceconnect/connexion/", start_data or {})
     assert start.status_code == 302
     authorize = start["Location"]
     assert authorize.startswith(f"{fc.issuer}/authorize?")
@@ -125,6 +80,13 @@ def test_authorization_request_has_exactly_franceconnect_s_parameters(client, fc
     assert "code_challenge" not in query
 
 
+def test_the_test_provider_refuses_pkce_like_franceconnect(client, fc):
+    authorize = client.post("/franceconnect/connexion/")["Location"]
+    refused = requests.get(f"{authorize}&code_challenge=abc&code_challenge_method=S256", timeout=10)
+    assert refused.status_code == 400
+    assert "invalid_request" in refused.text
+
+
 def test_first_login_links_the_matching_account_and_is_strong(client, fc, mailoutbox):
     member = marie()
     account = with_account(member)
@@ -148,7 +110,7 @@ def test_first_login_links_the_matching_account_and_is_strong(client, fc, mailou
     # A strong login: no e-mailed code was sent.
     assert mailoutbox == []
     # Nothing kept of the access token.
-    assert not any("access" in key for key in session)
+    assert not any("access" in key for key, _value in session.items())
     assert AuditEvent.objects.filter(action="franceconnect.linked", member_id=member.pk).exists()
 
 
@@ -297,3 +259,29 @@ def test_nothing_of_the_pivot_reaches_the_logs_or_audit_data(client, fc, caplog)
     text = caplog.text + " ".join(str(e.data) for e in AuditEvent.objects.all())
     for value in ("LÉGER", "Marie Hélène", "1984-03-12", "marie.leger@example.org"):
         assert value not in text
+
+
+def test_the_page_asked_for_comes_after_the_login(client, fc):
+    with_account(marie())
+    path, params = through_provider(
+        client, fc, "marie", start_data={"suite": "/mon-compte/securite/franceconnect/"}
+    )
+    assert client.get(path, params)["Location"] == "/mon-compte/securite/franceconnect/"
+
+
+def test_another_site_is_never_the_page_after_login(client, fc):
+    with_account(marie())
+    path, params = through_provider(
+        client, fc, "marie", start_data={"suite": "https://evil.example/"}
+    )
+    assert client.get(path, params)["Location"] == "/"
+
+
+def test_an_answer_naming_another_issuer_is_refused_before_the_token_call(client, fc):
+    with_account(marie())
+    path, params = through_provider(client, fc, "marie")
+    params["iss"] = "https://evil.example"
+    response = client.get(path, params)
+    assert response["Location"] == "/connexion/"
+    assert SESSION_KEY not in client.session
+    assert AuditEvent.objects.filter(action="franceconnect.issuer_mismatch").exists()

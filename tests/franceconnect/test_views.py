@@ -150,3 +150,16 @@ def test_logout_without_franceconnect_session_just_logs_out(client, fc_on):
 
 def test_logout_return_without_a_logout_started_is_a_400(client, fc_on):
     assert client.get("/franceconnect/deconnexion/retour/", {"state": STATE}).status_code == 400
+
+
+def test_the_client_asks_authlib_for_fresh_keys_only_when_told(fc_on):
+    from assure.franceconnect.client import client
+
+    fc = client()
+    assert fc is not None
+    calls: list[bool] = []
+    fc.app.server_metadata.update({"issuer": "x", "_loaded_at": 1.0})
+    fc.app.fetch_jwk_set = lambda force=False: calls.append(force) or {"keys": []}
+    fc._keys(False)
+    fc._keys(True)
+    assert calls == [False, True]

@@ -543,3 +543,25 @@ def test_wrong_second_factor_codes_count_towards_the_lock():
             )
     with pytest.raises(AccountLocked):
         _login(account.member, SECRET, device="stolen")
+
+
+def test_staff_unlock_and_termination_are_audited():
+    from assure.core.models import AuditEvent
+
+    account = active_account()
+    for i in range(5):
+        with pytest.raises((InvalidCredentials, AccountLocked)):
+            _login(account.member, f"wrong {i}")
+    staff = Actor(kind="staff", id="7", display="Conseiller")
+    services.account_unlock(account=account, actor=staff, reason="appel 3646, identité vérifiée")
+    KnownDevice.objects.create(
+        account=account, device_hash="d", expires_at=timezone.now() + dt.timedelta(days=1)
+    )
+    assert _login(account.member, SECRET, device="d").status == "authenticated"
+    services.account_terminate_by_staff(account=account, actor=staff, reason="fraude")
+    account.refresh_from_db()
+    assert account.status == Account.Status.TERMINATED
+    actions = set(
+        AuditEvent.objects.filter(member_id=account.member_id).values_list("action", flat=True)
+    )
+    assert {"identity.account_unlocked", "identity.account_terminated"} <= actions

@@ -284,3 +284,16 @@ def test_every_identity_notice_renders_in_both_languages_without_links():
             assert "http" not in rendered.body
     english = email_render(template="identity_locked", context=context, language="en")
     assert english.subject == "Signing in to your account is blocked for a while"
+
+
+def test_login_required_comes_back_to_the_page_asked_and_never_elsewhere():
+    client = Client()
+    account = active_account()
+    response = client.get("/mon-compte/securite/")
+    assert response["Location"] == "/connexion/?suite=%2Fmon-compte%2Fsecurite%2F"
+    client.get(response["Location"])
+    assert _web_login(client, account)["Location"] == "/mon-compte/securite/"
+
+    other = Client()
+    other.get("/connexion/?suite=https://evil.example/")
+    assert _web_login(other, account)["Location"] == "/"

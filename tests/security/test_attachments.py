@@ -3,6 +3,7 @@ and who may download what."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import socket
@@ -14,6 +15,8 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from assure.core.models import AuditEvent
@@ -177,6 +180,7 @@ def _assert_download(response, attachment: Attachment) -> None:
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Type"] == attachment.content_type
     assert "no-store" in response["Cache-Control"]
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
 
 
 def test_the_owner_downloads_as_an_attachment(client, member):
@@ -281,3 +285,50 @@ def test_clamd_unreachable_refuses_rather_than_letting_through(settings, tmp_pat
 
 def test_no_scan_by_default(settings):
     assert settings.CLAMD_SOCKET == ""
+
+
+def test_an_animated_png_keeps_its_first_frame_only():
+    frames = [Image.new("RGB", (16, 16), colour) for colour in ("red", "blue", "green")]
+    out = io.BytesIO()
+    frames[0].save(out, format="PNG", save_all=True, append_images=frames[1:])
+    checked = check(out.getvalue(), "anim.png")
+    image = Image.open(io.BytesIO(checked.data))
+    assert getattr(image, "n_frames", 1) == 1
+    assert image.convert("RGB").getpixel((0, 0)) == (255, 0, 0)
+
+
+def test_a_jpeg_bomb_is_refused_from_its_header():
+    # A 10,000 by 10,000 JPEG of one colour is small on disk and 100 million pixels decoded.
+    out = io.BytesIO()
+    Image.new("L", (10_000, 10_000)).save(out, format="JPEG", quality=1)
+    assert len(out.getvalue()) < 2_000_000
+    with pytest.raises(AttachmentRefused) as refused:
+        check(out.getvalue(), "photo.jpg")
+    assert refused.value.reason == "image_too_large"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    prefix=st.sampled_from([b"", b"%PDF-1.7\n", b"\xff\xd8\xff\xe0", b"\x89PNG\r\n\x1a\n"]),
+    tail=st.binary(max_size=4096),
+    name=st.text(max_size=200),
+)
+def test_no_input_crashes_the_checks(prefix, tail, name):
+    """Whatever the bytes and the name, the answer is a checked file or a clear refusal."""
+    try:
+        checked = check(prefix + tail, name)
+    except AttachmentRefused:
+        return
+    assert checked.content_type in {"application/pdf", "image/jpeg", "image/png"}
+    assert "/" not in checked.name
+    assert "\\" not in checked.name
+
+
+@settings(max_examples=100, deadline=None)
+@given(cut=st.integers(min_value=1, max_value=400), flip=st.integers(min_value=0, max_value=255))
+def test_damaged_real_files_are_refused_or_accepted_never_crash(cut, flip):
+    for data in (files.pdf(), files.png(), files.jpeg()):
+        damaged = bytearray(data[: max(8, len(data) - cut)])
+        damaged[min(len(damaged) - 1, 20 + cut % 50)] ^= flip
+        with contextlib.suppress(AttachmentRefused):
+            check(bytes(damaged))

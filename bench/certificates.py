@@ -1,0 +1,172 @@
+"""Certificates per second through the API against a bare ReportLab page of the same layout.
+
+    nice python bench/certificates.py [--count 40] [--rounds 3]
+
+In a throw-away data directory (SQLite, or DATABASE_URL when it names an assure_bench* database):
+one member with two beneficiaries and an API token; then, in alternating rounds so that both halves
+share the same machine load:
+
+- API: `POST /api/v1/certificates` (an entitlement certificate naming both beneficiaries) then
+  `GET /api/v1/certificates/{id}/pdf`, read to the end, through Django's whole stack in process
+  (middleware, Bearer token, validation, drawing, PAdES signature with pyHanko, file and row
+  written, audit event);
+- bare: `page_render` of the same page (same layout, same text, same QR code), nothing else.
+
+Prints certificates/s, bare pages/s and their ratio (issue 5's goal: ≥ 0.5, signing included),
+plus the time of the signature alone. Nothing is asserted: record the figures in
+docs/performance.md with the machine they ran on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _setup() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("ASSURE_DATA_DIR", tempfile.mkdtemp(prefix="assure-bench-cert-"))
+    os.environ.setdefault("ASSURE_ENV", "development")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "assure.settings"
+    url = os.environ.get("DATABASE_URL", "")
+    if url and not url.rsplit("/", 1)[-1].startswith("assure_bench"):
+        sys.exit("DATABASE_URL must name a throw-away database called assure_bench*")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    if not url:
+        call_command("createcachetable", verbosity=0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=40, help="certificates per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    _setup()
+
+    from django.test import Client
+    from django.utils import timezone
+
+    from assure.documents import content
+    from assure.documents.pdf import page_render
+    from assure.documents.references import reference_display, reference_new
+    from assure.documents.services import verify_url
+    from assure.documents.signing import pdf_sign
+    from assure.identity.models import Account
+    from assure.identity.services import app_tokens_issue
+    from assure.members.models import Beneficiary, Member
+    from assure.members.nir import with_key
+
+    member = Member.objects.create(
+        external_id="BENCH-1",
+        nir=with_key("2850575056123"),
+        birth_name="N'DIAYE",
+        given_names="Zoé Anne",
+        sex="F",
+        birth_date=dt.date(1985, 5, 14),
+        address_line1="12 rue des Lilas",
+        postal_code="75014",
+        city="PARIS",
+        coverage_start=dt.date(2010, 1, 1),
+        complementary_name="Mutuelle des Volcans",
+    )
+    children = [
+        Beneficiary.objects.create(
+            member=member,
+            external_id=f"BENCH-1-B{i}",
+            birth_name="N'DIAYE",
+            given_names=name,
+            sex="F",
+            birth_date=dt.date(2015 + i, 3, 2),
+            relation="child",
+        )
+        for i, name in enumerate(["Léa", "Aminata"])
+    ]
+    # An unusable hash: the benchmark signs in with a token, never with a code.
+    account = Account.objects.create(member=member, secret_code_hash="!", must_change_code=False)  # noqa: S106
+    token = app_tokens_issue(account=account, device_label="bench").access_token
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_HOST="127.0.0.1")
+    body = json.dumps({"kind": "entitlement", "beneficiaries": [c.pk for c in children]})
+
+    def api_round(n: int) -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            created = client.post("/api/v1/certificates", body, content_type="application/json")
+            if created.status_code != 201:
+                sys.exit(f"POST answered {created.status_code}: {created.content[:200]!r}")
+            pdf = client.get(created.json()["pdf_url"])
+            size = sum(len(chunk) for chunk in pdf.streaming_content)
+            if pdf.status_code != 200 or size < 1000:
+                sys.exit(f"download answered {pdf.status_code}, {size} bytes")
+        return n / (time.perf_counter() - start)
+
+    today = timezone.localdate()
+
+    def the_page():
+        reference = reference_new()
+        stamp = content.Stamp(
+            reference=reference_display(reference),
+            verify_url=verify_url(reference),
+            issued_on=today,
+        )
+        return content.entitlement_page(
+            member=member,
+            beneficiaries=children,
+            show_exemptions=False,
+            valid_until=today + dt.timedelta(days=365),
+            stamp=stamp,
+        )
+
+    def bare_round(n: int) -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            page_render(the_page())
+        return n / (time.perf_counter() - start)
+
+    sample = page_render(the_page())
+    sign_times = []
+    for _ in range(10):
+        start = time.perf_counter()
+        pdf_sign(sample, reason="bench")
+        sign_times.append(time.perf_counter() - start)
+
+    api_round(3)  # warm-up: imports, first queries, signer loaded
+    bare_round(3)
+    rows = []
+    for round_no in range(1, args.rounds + 1):
+        api = api_round(args.count)
+        bare = bare_round(args.count)
+        rows.append((api, bare))
+        print(
+            f"round {round_no}: {api:7.1f} certificates/s  {bare:7.1f} bare pages/s  "
+            f"ratio {api / bare:.2f}"
+        )
+    api_all = statistics.median(r[0] for r in rows)
+    bare_all = statistics.median(r[1] for r in rows)
+    print()
+    print("| certificates/s (API + download) | bare ReportLab pages/s | ratio | signature alone |")
+    print("|---|---|---|---|")
+    print(
+        f"| {api_all:.1f} | {bare_all:.1f} | {api_all / bare_all:.2f} "
+        f"| {statistics.median(sign_times) * 1000:.1f} ms |"
+    )
+    print(
+        f"(medians of {args.rounds} rounds of {args.count}; load average {os.getloadavg()[0]:.1f})"
+    )
+
+
+if __name__ == "__main__":
+    main()
