@@ -225,3 +225,10 @@ def test_openapi_describes_the_endpoints(client):
     assert {"post", "get"} <= set(paths["/api/v1/certificates"])
     assert "application/pdf" in json.dumps(paths["/api/v1/certificates/{certificate_id}/pdf"])
     assert paths["/api/v1/verify/{reference}"]["get"].get("security") in (None, [])
+
+
+def test_list_query_count_does_not_grow_with_the_items(api, django_assert_max_num_queries):
+    for _ in range(5):
+        api.post("certificates", {"kind": "tax"})
+    with django_assert_max_num_queries(6):
+        assert len(api.get("certificates").json()["items"]) == 5

@@ -113,3 +113,10 @@ def test_only_the_members_orders_are_listed(api, client):
 
     card_order_create(actor=Actor.system(), member=other, person="self")
     assert api.get("ehic/orders").json() == {"items": [], "next": None}
+
+
+def test_list_query_count_does_not_grow_with_the_items(api, member, django_assert_max_num_queries):
+    api.post("ehic/orders", {"person": "self"})
+    api.post("ehic/orders", {"person": member.beneficiaries.get().pk})
+    with django_assert_max_num_queries(6):
+        assert len(api.get("ehic/orders").json()["items"]) == 2

@@ -106,3 +106,20 @@ def test_another_members_order_is_not_found_like_a_missing_one(member_client):
         f"/carte-europeenne/{foreign.pk}/"
         not in member_client.get("/carte-europeenne/").content.decode()
     )
+
+
+def test_list_queries_do_not_grow_with_the_orders(member_client, member):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lea = member.beneficiaries.get()
+    card_order_create(actor=actor_for(member), member=member, person=str(lea.pk))
+    with CaptureQueriesContext(connection) as one:
+        member_client.get("/carte-europeenne/")
+    CardOrder.objects.update(status="delivered")
+    for _ in range(3):
+        made = card_order_create(actor=actor_for(member), member=member, person=str(lea.pk))
+        CardOrder.objects.filter(pk=made.pk).update(status="delivered")
+    with CaptureQueriesContext(connection) as four:
+        member_client.get("/carte-europeenne/")
+    assert len(four) == len(one)

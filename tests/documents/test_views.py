@@ -113,3 +113,18 @@ def test_another_members_certificate_is_not_found_like_a_missing_one(member_clie
     theirs, missing = member_client.get(theirs_path), member_client.get(missing_path)
     assert theirs.status_code == missing.status_code == 404
     assert page_shape(theirs, theirs_path) == page_shape(missing, missing_path)
+
+
+def test_list_queries_do_not_grow_with_the_certificates(member_client, member):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lea = member.beneficiaries.get()
+    issue(member, "ehic_provisional", person=str(lea.pk))
+    with CaptureQueriesContext(connection) as one:
+        member_client.get("/mes-attestations/")
+    for _ in range(4):
+        issue(member, "ehic_provisional", person=str(lea.pk))
+    with CaptureQueriesContext(connection) as five:
+        member_client.get("/mes-attestations/")
+    assert len(five) == len(one)
