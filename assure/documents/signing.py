@@ -142,7 +142,9 @@ def pdf_sign(data: bytes, *, reason: str) -> bytes:
 
 @cache
 def _reserve_for(certificates: tuple[bytes, ...]) -> int:
-    return 2048 + sum(len(der) for der in certificates)
+    # pyHanko wants an even count (the container is written as hex); whole KiB keeps it so.
+    needed = 2048 + sum(len(der) for der in certificates)
+    return -(-needed // 1024) * 1024
 
 
 def _reserve(signer: signers.SimpleSigner) -> int:

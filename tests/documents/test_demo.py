@@ -48,3 +48,12 @@ def test_a_configured_pair_is_used(settings, tmp_path):
     key, cert = demo_pair_generate(tmp_path)
     settings.DOCUMENTS_SIGNING_KEY, settings.DOCUMENTS_SIGNING_CERT = str(key), str(cert)
     assert signing_pair() == (key, cert)
+
+
+def test_room_for_the_signature_is_even_and_sufficient():
+    from assure.documents.signing import _reserve_for
+
+    for sizes in ([1], [2], [733], [1200, 1399]):
+        reserve = _reserve_for(tuple(b"x" * n for n in sizes))
+        assert reserve % 2 == 0
+        assert reserve >= 2048 + sum(sizes)
