@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "assure.backoffice.middleware.StaffIdleMiddleware",
     "assure.identity.middleware.MemberSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -250,6 +251,13 @@ MESSAGING_MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 CLAMD_SOCKET = os.environ.get("ASSURE_CLAMD_SOCKET", "")
 # Where advisors are sent to sign in; the page itself belongs to the back office.
 BACKOFFICE_LOGIN_URL = "/backoffice/connexion/"
+# Back office (issue 7): staff sessions end after 15 idle minutes; enrolment links and passed
+# identity checks expire; the staff sign-in is throttled like the members' (identity's counters).
+BACKOFFICE_IDLE_SECONDS = int(os.environ.get("ASSURE_BACKOFFICE_IDLE_SECONDS", "900"))
+BACKOFFICE_ENROLMENT_HOURS = int(os.environ.get("ASSURE_BACKOFFICE_ENROLMENT_HOURS", "72"))
+BACKOFFICE_CHECK_MINUTES = 30
+BACKOFFICE_CONSULTATION_MINUTES = 15
+LOGIN_URL = BACKOFFICE_LOGIN_URL  # Django's own login_required serves staff pages only
 
 # Certificates (documents) and European Health Insurance Card orders (cards), issue 5.
 # The fund's signing key and certificate (PEM files). Unset outside production, a self-signed pair

@@ -1,6 +1,34 @@
 from __future__ import annotations
 
-from django.db import models
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from assure.core import audit
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    """Every way of adding events (`create`, `bulk_create`) links them into the hash chain."""
+
+    def create(self, **kwargs: Any) -> AuditEvent:
+        event = self.model(**kwargs)
+        with transaction.atomic(using=self.db):
+            event.at = event.at or timezone.now()
+            audit.chain([event], audit.lock_and_last_hash(self.db))
+            event.save(force_insert=True, using=self.db)
+        return event
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[AuditEvent]:
+        events = list(objs)
+        if not events:
+            return events
+        with transaction.atomic(using=self.db):
+            now = timezone.now()
+            for event in events:
+                event.at = event.at or now
+            audit.chain(events, audit.lock_and_last_hash(self.db))
+            return super().bulk_create(events, *args, **kwargs)
 
 
 class AuditEvent(models.Model):
@@ -16,7 +44,8 @@ class AuditEvent(models.Model):
         SYSTEM = "system"
         FEED = "feed"
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set once, before hashing (not auto_now_add, which would change it after the hash is taken).
+    at = models.DateTimeField(default=timezone.now, db_index=True)
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
     actor_id = models.CharField(max_length=64, blank=True, default="")
     actor_display = models.CharField(max_length=150, blank=True, default="")
@@ -26,6 +55,11 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=64, blank=True, default="")
     reason = models.CharField(max_length=200, blank=True, default="")
     data = models.JSONField(default=dict, blank=True)
+    # The hash chain (assure/core/audit.py): the previous event's hash, and this event's own.
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
+    hash = models.CharField(max_length=64, blank=True, default="")
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -18,6 +18,11 @@ class InvalidPeriod(ValidationFailed):
     title = _("La période demandée est invalide.")
 
 
+class TooManyPayments(ValidationFailed):
+    code = "too_many_payments"
+    title = _("Trop de paiements pour une seule page : choisissez une période plus courte.")
+
+
 class InvalidYear(ValidationFailed):
     code = "invalid_year"
     title = _("L'année demandée est invalide.")

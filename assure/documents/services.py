@@ -26,10 +26,11 @@ from assure.documents.exceptions import (
     CoverageInactive,
     InvalidPeriod,
     InvalidYear,
+    TooManyPayments,
     UnknownBeneficiary,
 )
 from assure.documents.models import Certificate
-from assure.documents.pdf import page_render
+from assure.documents.pdf import MAX_TABLE_ROWS, page_render
 from assure.documents.references import reference_display, reference_new
 from assure.documents.signing import pdf_sign
 from assure.members.models import Beneficiary, Member
@@ -124,6 +125,9 @@ def _draft(member: Member, request: CertificateRequest, today: dt.date, stamp: c
         if errors or start is None or end is None:
             raise InvalidPeriod(errors=errors)
         payments = selectors.allowances_paid_for_member(member=member, start=start, end=end)
+        if len(payments) > MAX_TABLE_ROWS:
+            # A certificate is one page; cutting the list would misstate what was paid.
+            raise TooManyPayments(errors={"from": ["too_many_payments"]})
         page = content.allowance_page(
             member=member, payments=payments, start=start, end=end, stamp=stamp
         )

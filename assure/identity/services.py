@@ -996,3 +996,10 @@ def _close(*, account: Account, actor: Actor, reason: str) -> None:
             object_id=account.pk,
             reason=reason,
         )
+
+
+def account_get_or_create(*, member: Member) -> Account:
+    """The member's account, created empty (no code yet) when an advisor sends the first
+    provisional code to someone who never signed up online."""
+    account, _created = Account.objects.get_or_create(member=member)
+    return account

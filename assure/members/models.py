@@ -14,9 +14,12 @@ class Member(models.Model):
         FEMALE = "F", "F"
         MALE = "M", "M"
 
-    external_id = models.CharField(max_length=64, unique=True)
+    # Unique by constraint rather than `unique=True`: on PostgreSQL the latter adds a second,
+    # pattern-matching index to each column, which the feed's bulk writes would pay for and no
+    # query uses (both are only ever looked up whole).
+    external_id = models.CharField(max_length=64)
     # 15 characters, key included, no spaces; 2A/2B kept as letters. The login identifier.
-    nir = models.CharField(max_length=15, unique=True)
+    nir = models.CharField(max_length=15)
     birth_name = models.CharField(max_length=100)
     usual_name = models.CharField(max_length=100, null=True, blank=True)
     given_names = models.CharField(max_length=150)
@@ -55,6 +58,10 @@ class Member(models.Model):
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["external_id"], name="member_external_id_unique"),
+            models.UniqueConstraint(fields=["nir"], name="member_nir_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"Member {self.pk}"
@@ -77,7 +84,7 @@ class Beneficiary(models.Model):
         OTHER = "other"
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="beneficiaries")
-    external_id = models.CharField(max_length=64, unique=True)
+    external_id = models.CharField(max_length=64)  # unique by constraint, as Member's
     nir = models.CharField(max_length=15, null=True, blank=True)
     birth_name = models.CharField(max_length=100)
     given_names = models.CharField(max_length=150)
@@ -89,6 +96,53 @@ class Beneficiary(models.Model):
 
     class Meta:
         ordering = ["birth_date", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["external_id"], name="beneficiary_external_id_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"Beneficiary {self.pk}"
+
+
+class ProfileChange(models.Model):
+    """A change of personal details made through the portal: the member's history of changes, and
+    the outbound change feed from which the fund's register takes them (`assure export changes`).
+
+    `values` holds the new values in full, as the fund's register needs them; `previous` holds
+    what the member sees of the old ones (a bank account only masked).
+    """
+
+    class Kind(models.TextChoices):
+        ADDRESS = "address"
+        PHONE = "phone"
+        EMAIL = "email"
+        BANK_ACCOUNT = "bank_account"
+
+    class Status(models.TextChoices):
+        APPLIED = "applied"
+        # A bank account: shown at once, used for payments once the fund has taken it.
+        PENDING_FUND = "pending_fund"
+        # An e-mail address until the link sent to it is followed.
+        AWAITING_CONFIRMATION = "awaiting_confirmation"
+        # An e-mail confirmation replaced by a newer request, or never confirmed in time.
+        CANCELLED = "cancelled"
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="profile_changes")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=24, choices=Status.choices)
+    values = models.JSONField(default=dict)
+    previous = models.JSONField(default=dict)
+    actor_kind = models.CharField(max_length=16)
+    actor_id = models.CharField(max_length=64, blank=True, default="")
+    # SHA-256 of the e-mail confirmation token (256 random bits: a plain hash is enough).
+    token_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    # When the change reached the portal's register; the change feed is cut on this time.
+    applied_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"ProfileChange {self.pk}"

@@ -238,3 +238,30 @@ def test_each_issue_is_an_audit_event(member):
     assert event.object_id == str(certificate.pk)
     assert event.actor_kind == "member"
     assert event.data == {"kind": "entitlement", "beneficiaries": [], "exemptions": True}
+
+
+def test_a_full_page_of_payments_stays_on_one_page(member):
+    leave = SickLeaveFactory(member=member, start=dt.date(2025, 12, 1))
+    for i in range(30):
+        start = dt.date(2025, 12, 1) + dt.timedelta(days=11 * i)
+        AllowancePaymentFactory(
+            sick_leave=leave,
+            period_start=start,
+            period_end=start + dt.timedelta(days=10),
+            paid_on=start + dt.timedelta(days=11),
+        )
+    certificate = issue(member, "allowance", start=dt.date(2025, 12, 1), end=dt.date(2026, 11, 26))
+    text = pdf_text(pdf_bytes(certificate))  # asserts a single page
+    assert text.count("541,68") == 30
+    assert "16 250,40" in text  # 30 times 541.68, the total
+    assert "Authenticité" in text
+
+
+def test_more_payments_than_a_page_holds_asks_for_a_shorter_period(member):
+    leave = SickLeaveFactory(member=member, start=dt.date(2025, 12, 1))
+    for i in range(31):
+        AllowancePaymentFactory(
+            sick_leave=leave, paid_on=dt.date(2026, 1, 1) + dt.timedelta(days=i)
+        )
+    with pytest.raises(exceptions.TooManyPayments):
+        issue(member, "allowance", start=dt.date(2026, 1, 1), end=dt.date(2026, 11, 1))

@@ -16,8 +16,8 @@ class Migration(migrations.Migration):
             name='Member',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=64, unique=True)),
-                ('nir', models.CharField(max_length=15, unique=True)),
+                ('external_id', models.CharField(max_length=64)),
+                ('nir', models.CharField(max_length=15)),
                 ('birth_name', models.CharField(max_length=100)),
                 ('usual_name', models.CharField(blank=True, max_length=100, null=True)),
                 ('given_names', models.CharField(max_length=150)),
@@ -47,13 +47,14 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['id'],
+                'constraints': [models.UniqueConstraint(fields=('external_id',), name='member_external_id_unique'), models.UniqueConstraint(fields=('nir',), name='member_nir_unique')],
             },
         ),
         migrations.CreateModel(
             name='Beneficiary',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=64, unique=True)),
+                ('external_id', models.CharField(max_length=64)),
                 ('nir', models.CharField(blank=True, max_length=15, null=True)),
                 ('birth_name', models.CharField(max_length=100)),
                 ('given_names', models.CharField(max_length=150)),
@@ -65,6 +66,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['birth_date', 'id'],
+                'constraints': [models.UniqueConstraint(fields=('external_id',), name='beneficiary_external_id_unique')],
             },
         ),
     ]

@@ -1,0 +1,225 @@
+"""Reads of the back office: member search, a member's file, the supervisor's figures and the
+audit trail. Staff reads are not scoped to an owner; the views check permissions, and opening a
+file records a consultation (services.consultation_record)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from assure.core.exceptions import NotFound
+from assure.core.models import AuditEvent, FeedRun
+from assure.identity import throttling
+from assure.identity.models import Account, ProvisionalCode
+from assure.members.models import Member
+from assure.members.nir import InvalidNir, normalize_nir
+
+SEARCH_LIMIT = 20
+
+
+def _fold(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value.strip())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def member_search(
+    *, nir: str = "", name: str = "", birth_date: dt.date | None = None
+) -> list[Member]:
+    """By NIR (exact, spaces ignored), or by a family or given name and the birth date."""
+    if nir:
+        try:
+            normalized = normalize_nir(nir)
+        except InvalidNir:
+            return []
+        return list(Member.objects.filter(nir=normalized)[:1])
+    if name and birth_date:
+        folded = _fold(name)
+        return list(
+            Member.objects.filter(birth_date=birth_date)
+            .filter(
+                Q(birth_name__iexact=folded)
+                | Q(usual_name__iexact=folded)
+                | Q(birth_name__iexact=name.strip())
+                | Q(usual_name__iexact=name.strip())
+                | Q(given_names__istartswith=name.strip())
+            )
+            .order_by("birth_name", "given_names")[:SEARCH_LIMIT]
+        )
+    return []
+
+
+def member_get(member_id: int) -> Member:
+    member = Member.objects.filter(pk=member_id).first()
+    if member is None:
+        raise NotFound()
+    return member
+
+
+@dataclass
+class AccountStatus:
+    state: str  # "none", "active", "locked", "terminated"
+    account: Account | None = None
+    locked_until: dt.datetime | None = None
+
+
+def account_status(member: Member) -> AccountStatus:
+    account = Account.objects.filter(member=member).first()
+    if account is None:
+        return AccountStatus("none")
+    if account.status == Account.Status.TERMINATED:
+        return AccountStatus("terminated", account)
+    lock = throttling.login_lock(member.nir)
+    if lock is not None:
+        return AccountStatus("locked", account, lock.until)
+    return AccountStatus("active", account)
+
+
+@dataclass
+class MemberFile:
+    member: Member
+    status: AccountStatus
+    beneficiaries: list[Any]
+    sections: dict[str, Any] = field(default_factory=dict)
+    history: list[AuditEvent] = field(default_factory=list)
+
+
+def _optional_sections(member: Member) -> dict[str, Any]:
+    """Each area's part of the file, when that area is installed (imports guarded)."""
+    sections: dict[str, Any] = {}
+    try:
+        from assure.payments import selectors as payments
+    except ImportError:  # pragma: no cover - payments not installed
+        pass
+    else:
+        sections["payments"] = payments.statement_latest_paid_for_member(member=member, limit=5)
+        sections["pending"] = payments.statement_pending_for_member(member=member, limit=5)
+        sections["sick_leaves"] = payments.sick_leave_list_for_member(member=member)[:3]
+    try:
+        from assure.messaging.models import Thread
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        sections["threads"] = list(
+            Thread.objects.filter(member=member)
+            .select_related("subject", "team")
+            .order_by("-last_message_at")[:10]
+        )
+    try:
+        from assure.documents import selectors as documents
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        sections["certificates"] = documents.certificate_list_for_member(
+            member=member, limit=10
+        ).items
+    try:
+        from assure.cards import selectors as cards
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        sections["card_orders"] = cards.card_order_list_for_member(member=member, limit=10)
+    return sections
+
+
+def member_file(member: Member) -> MemberFile:
+    history = list(
+        AuditEvent.objects.filter(member_id=member.pk)
+        .filter(
+            Q(action__startswith="member.") | Q(action__startswith="profile.")
+        )
+        .order_by("-at", "-id")[:20]
+    )
+    return MemberFile(
+        member=member,
+        status=account_status(member),
+        beneficiaries=list(member.beneficiaries.filter(active=True)),
+        sections=_optional_sections(member),
+        history=history,
+    )
+
+
+# --- Supervisor ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Dashboard:
+    teams: list[Any]
+    locked_today: int
+    codes_by_channel: dict[str, int]
+    card_orders_by_status: dict[str, int] | None
+    feed_runs: list[FeedRun]
+
+
+def dashboard() -> Dashboard:
+    today_start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    try:
+        from assure.messaging.selectors import team_figures
+    except ImportError:  # pragma: no cover
+        teams: list[Any] = []
+    else:
+        teams = team_figures()
+    locked_today = AuditEvent.objects.filter(
+        action="identity.account_locked", at__gte=today_start
+    ).count()
+    codes = dict(
+        ProvisionalCode.objects.filter(created_at__gte=today_start)
+        .values_list("channel")
+        .annotate(n=Count("id"))
+        .values_list("channel", "n")
+    )
+    cards: dict[str, int] | None
+    try:
+        from assure.cards.models import CardOrder
+    except ImportError:  # pragma: no cover
+        cards = None
+    else:
+        cards = dict(
+            CardOrder.objects.values_list("status")
+            .annotate(n=Count("id"))
+            .values_list("status", "n")
+        )
+    return Dashboard(
+        teams=teams,
+        locked_today=locked_today,
+        codes_by_channel={"email": codes.get("email", 0), "post": codes.get("post", 0)},
+        card_orders_by_status=cards,
+        feed_runs=list(FeedRun.objects.order_by("-started_at")[:10]),
+    )
+
+
+def audit_search(
+    *,
+    member_id: int | None = None,
+    staff: str = "",
+    action: str = "",
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> QuerySet[AuditEvent]:
+    qs = AuditEvent.objects.all().order_by("-at", "-id")
+    if member_id is not None:
+        qs = qs.filter(member_id=member_id)
+    if staff:
+        ids = [str(pk) for pk in User.objects.filter(username__iexact=staff).values_list("pk", flat=True)]
+        qs = qs.filter(actor_kind=AuditEvent.ActorKind.STAFF, actor_id__in=ids)
+    if action:
+        qs = qs.filter(action__startswith=action)
+    if since:
+        qs = qs.filter(at__date__gte=since)
+    if until:
+        qs = qs.filter(at__date__lte=until)
+    return qs
+
+
+def staff_list() -> QuerySet[User]:
+    return (
+        User.objects.filter(is_staff=True)
+        .prefetch_related("groups")
+        .select_related("staff_profile")
+        .order_by("username")
+    )
