@@ -65,7 +65,7 @@ class EnrolmentForm(TotpForm):
     field_order = ["password", "password_confirm", "code"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("password") and data.get("password_confirm") != data.get("password"):
             self.add_error("password_confirm", _("Les deux mots de passe sont différents"))
         return data
@@ -80,7 +80,9 @@ class MemberSearchForm(forms.Form):
         widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off"}),
     )
     name = forms.CharField(
-        label=_("Nom ou prénom"), max_length=100, required=False,
+        label=_("Nom ou prénom"),
+        max_length=100,
+        required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     birth_date = forms.DateField(
@@ -101,7 +103,7 @@ class MemberSearchForm(forms.Form):
             ) from exc
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if self.errors:
             return data
         if not data.get("nir") and not (data.get("name") and data.get("birth_date")):
@@ -125,7 +127,7 @@ class ReasonForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("reason") == "other" and not data.get("detail", "").strip():
             self.add_error("detail", _("Précisez le motif de la consultation"))
         return data

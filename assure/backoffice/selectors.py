@@ -130,9 +130,7 @@ def _optional_sections(member: Member) -> dict[str, Any]:
 def member_file(member: Member) -> MemberFile:
     history = list(
         AuditEvent.objects.filter(member_id=member.pk)
-        .filter(
-            Q(action__startswith="member.") | Q(action__startswith="profile.")
-        )
+        .filter(Q(action__startswith="member.") | Q(action__startswith="profile."))
         .order_by("-at", "-id")[:20]
     )
     return MemberFile(
@@ -205,7 +203,10 @@ def audit_search(
     if member_id is not None:
         qs = qs.filter(member_id=member_id)
     if staff:
-        ids = [str(pk) for pk in User.objects.filter(username__iexact=staff).values_list("pk", flat=True)]
+        ids = [
+            str(pk)
+            for pk in User.objects.filter(username__iexact=staff).values_list("pk", flat=True)
+        ]
         qs = qs.filter(actor_kind=AuditEvent.ActorKind.STAFF, actor_id__in=ids)
     if action:
         qs = qs.filter(action__startswith=action)

@@ -61,7 +61,7 @@ def enrolment_link_issue(*, user: User, actor: Actor) -> str:
     now = timezone.now()
     token = token_new()
     with transaction.atomic():
-        user.staff_enrolments.filter(used_at=None).update(used_at=now)
+        StaffEnrolment.objects.filter(user=user, used_at=None).update(used_at=now)
         StaffEnrolment.objects.create(
             user=user,
             token_hash=token_hash(token, purpose=_ENROLMENT),
@@ -121,7 +121,10 @@ def staff_deactivate(*, user: User, actor: Actor) -> None:
         user.is_active = False
         user.save(update_fields=["is_active"])
         audit_record(
-            actor=actor, action="backoffice.staff_deactivated", object_type="user", object_id=user.pk
+            actor=actor,
+            action="backoffice.staff_deactivated",
+            object_type="user",
+            object_id=user.pk,
         )
 
 
@@ -257,7 +260,9 @@ def staff_totp_verify(*, user: User, code: str, address: str) -> None:
             raise StaffInvalidCode()
         throttling.login_success(identifier)
         audit_record(
-            actor=staff_actor(user), action="backoffice.staff_signed_in", object_type="user",
+            actor=staff_actor(user),
+            action="backoffice.staff_signed_in",
+            object_type="user",
             object_id=user.pk,
         )
 
@@ -296,8 +301,7 @@ def _expected(member: Member, key: str) -> Any:
         return _fold(member.iban)[-4:]
     if key == "beneficiaries":
         return {
-            _fold(b.given_names.split(" ")[0])
-            for b in member.beneficiaries.filter(active=True)
+            _fold(b.given_names.split(" ")[0]) for b in member.beneficiaries.filter(active=True)
         }
     raise KeyError(key)
 
@@ -330,7 +334,9 @@ def identity_check_record(
         )
         audit_record(
             actor=actor,
-            action="backoffice.identity_check_passed" if passed else "backoffice.identity_check_failed",
+            action="backoffice.identity_check_passed"
+            if passed
+            else "backoffice.identity_check_failed",
             member_id=member.pk,
             object_type="identity_check",
             object_id=check.pk,

@@ -497,6 +497,9 @@ def parse_lines(
 # Lines sent to a worker at a time: large enough that pickling is amortised, small enough that
 # the chunks in flight (two per worker) keep memory flat.
 WORKER_CHUNK_LINES = 500
+# A chunk takes well under a second; a worker that died (killed, out of memory) would otherwise
+# leave its chunk waited for forever.
+WORKER_TIMEOUT_SECONDS = 300
 
 
 def _parsed(
@@ -522,7 +525,7 @@ def _parsed(
         def drain(limit: int) -> Iterator[tuple[int, int, ParsedLine | Reject]]:
             while len(in_flight) > limit:
                 consumed, pending = in_flight.popleft()
-                for number, parsed in pending.get():
+                for number, parsed in pending.get(timeout=WORKER_TIMEOUT_SECONDS):
                     yield number, consumed, parsed
 
         consumed = 0

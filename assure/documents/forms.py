@@ -75,3 +75,11 @@ class ProvisionalForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["person"].choices = [(SELF, _("Vous-même")), *_people(beneficiaries)]  # type: ignore[attr-defined]
         self.fields["person"].initial = SELF
+
+
+class ReferenceForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Référence de l'attestation"),
+        max_length=40,
+        help_text=_("Elle figure sous le titre du document, par exemple 7K3Q-M2XD-91HA-ZC4T-8WEB."),
+    )

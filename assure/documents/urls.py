@@ -12,5 +12,6 @@ urlpatterns = [
         views.certificate_download,
         name="download",
     ),
+    path("verifier/", views.verify_form, name="verify_form"),
     path("verifier/<str:reference>/", views.verify, name="verify"),
 ]

@@ -125,6 +125,16 @@ def verification_allowed(request: HttpRequest) -> bool:
 
 
 @require_GET
+def verify_form(request: HttpRequest) -> HttpResponse:
+    """For a reference read on paper: typed here, then checked on the page of that reference."""
+    form = forms.ReferenceForm(request.GET or None)
+    if request.GET and form.is_valid():
+        typed = form.cleaned_data["reference"].strip().replace(" ", "-").replace("/", "-")
+        return redirect("documents:verify", reference=typed or "-")
+    return render(request, "documents/verify_form.html", {"form": form})
+
+
+@require_GET
 @never_cache
 def verify(request: HttpRequest, reference: str) -> HttpResponse:
     """Public: what the certificate says about itself, or one and the same "not valid" page."""

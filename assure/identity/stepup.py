@@ -20,12 +20,12 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from assure.core.exceptions import DomainError
+from assure.core.exceptions import DomainError, Throttled
 from assure.core.services import Actor, audit_record
 from assure.identity import throttling
 from assure.identity.exceptions import InvalidCode
 from assure.identity.models import Account, LoginChallenge, RecoveryCode
-from assure.identity.services import _same, _totp_check
+from assure.identity.services import _lock_error, _same, _totp_check
 from assure.identity.tokens import (
     keyed_hash,
     otp_new,
@@ -38,6 +38,9 @@ from assure.notifications.services import email_queue
 
 # Stored in LoginChallenge.purpose (16 characters), outside the login's own purposes.
 STEP_UP_PURPOSE = "step_up"
+# Each challenge allows 5 tries: without a cap on new challenges, a stolen session could guess an
+# e-mailed code for ever (and fill the member's mailbox).
+CHALLENGES_PER_HOUR = 5
 SESSION_KEY = "identity_step_up"
 
 
@@ -50,6 +53,13 @@ class SecondFactorUnavailable(DomainError):
         "Ce changement demande un code de sécurité, que nous ne pouvons pas vous envoyer : "
         "ajoutez une adresse électronique ou appelez votre caisse."
     )
+
+
+def _check_lock(account: Account) -> None:
+    """A lock from failed logins or failed step-ups stops step-ups too."""
+    lock = throttling.login_lock(account.member.nir)
+    if lock is not None:
+        raise _lock_error(lock)
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,11 @@ def step_up_start(*, account: Account, actor: Actor) -> StepUp:
     methods = step_up_methods(account)
     if not methods:
         raise SecondFactorUnavailable()
+    _check_lock(account)
+    if not throttling.request_allowed(
+        "step-up", str(account.pk), limit=CHALLENGES_PER_HOUR, window_seconds=3600
+    ):
+        raise Throttled()
     token = token_new()
     otp = otp_new() if methods == ["email_otp"] else ""
     with transaction.atomic():
@@ -105,6 +120,7 @@ def step_up_verify(
     """The time the second factor was done; InvalidCode for a wrong, used, expired or other
     account's challenge (all alike)."""
     now = timezone.now()
+    _check_lock(account)
     with transaction.atomic():
         found = (
             LoginChallenge.objects.select_for_update()
@@ -125,9 +141,7 @@ def step_up_verify(
             if method not in found.methods:
                 ok = False
             elif method == "email_otp":
-                ok = bool(found.otp_hash) and _same(
-                    found.otp_hash, keyed_hash(code, purpose="otp")
-                )
+                ok = bool(found.otp_hash) and _same(found.otp_hash, keyed_hash(code, purpose="otp"))
             elif method == "totp":
                 ok = _totp_check(account, code)
             else:

@@ -2,7 +2,7 @@ from functools import partial
 
 from django.urls import path
 
-from assure.identity import views
+from assure.identity import access_log, views
 
 app_name = "identity"
 
@@ -49,4 +49,5 @@ urlpatterns = [
         name="totp_disable",
     ),
     path("mon-compte/securite/cloturer/", views.terminate_view, name="terminate"),
+    path("mon-compte/acces/", access_log.access_log_view, name="access_log"),
 ]

@@ -30,7 +30,7 @@ from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
-from assure.core.exceptions import DomainError, NotFound, ValidationFailed
+from assure.core.exceptions import DomainError, ValidationFailed
 from assure.core.services import Actor, audit_record
 from assure.members.feed import COUNTRIES, E164, FRENCH_NATIONAL_PHONE
 from assure.members.models import Member, ProfileChange
@@ -482,7 +482,7 @@ def member_bank_account_change(
             actor=actor,
             now=now,
         )
-        context = {"iban_masked": iban_mask(account.iban), "at": now}
+        context: dict[str, Any] = {"iban_masked": iban_mask(account.iban), "at": now}
         if locked.email:
             _email(
                 locked,
@@ -554,3 +554,17 @@ def profile_change_feed_line(change: ProfileChange) -> dict[str, Any]:
         "by": change.actor_kind,
         **data,
     }
+
+
+def profile_change_shown(change: ProfileChange) -> str:
+    """The new value as the member sees it in their history: a bank account only masked."""
+    values = change.values
+    if change.kind == ProfileChange.Kind.ADDRESS:
+        parts = [values.get("line1"), values.get("line2")]
+        parts.append(f"{values.get('postal_code', '')} {values.get('city', '')}".strip())
+        if values.get("country") not in (None, "", "FR"):
+            parts.append(values["country"])
+        return ", ".join(p for p in parts if p)
+    if change.kind == ProfileChange.Kind.BANK_ACCOUNT:
+        return f"{iban_mask(values.get('iban'))} ({values.get('holder', '')})"
+    return str(values.get(change.kind) or "")

@@ -432,3 +432,7 @@ DEMO_STEPS.append(demo_messaging)
 from assure.documents.demo import demo_documents  # noqa: E402
 
 DEMO_STEPS.append(demo_documents)
+
+from assure.backoffice.demo import demo_backoffice  # noqa: E402 - after messaging's advisor
+
+DEMO_STEPS.append(demo_backoffice)

@@ -33,9 +33,7 @@ class AddressForm(forms.Form):
     postal_code = forms.CharField(
         label=_("Code postal"),
         max_length=10,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "postal-code"}
-        ),
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
     )
     city = forms.CharField(
         label=_("Commune"),
@@ -80,9 +78,7 @@ class BankAccountForm(forms.Form):
         label=_("BIC"),
         max_length=20,
         help_text=_("8 ou 11 caractères, par exemple AGRIFRPP."),
-        widget=forms.TextInput(
-            attrs={"autocomplete": "off", "spellcheck": "false"}
-        ),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     holder = forms.CharField(
         label=_("Titulaire du compte"),

@@ -10,9 +10,7 @@ urlpatterns = [
     path("mon-profil/telephone/", views.phone, name="phone"),
     path("mon-profil/courriel/", views.email, name="email"),
     path("mon-profil/courriel/envoye/", views.email_sent, name="email_sent"),
-    path(
-        "mon-profil/courriel/confirmer/<str:token>/", views.email_confirm, name="email_confirm"
-    ),
+    path("mon-profil/courriel/confirmer/<str:token>/", views.email_confirm, name="email_confirm"),
     path("mon-profil/compte-bancaire/", views.bank_account, name="bank_account"),
     path(
         "mon-profil/compte-bancaire/confirmation/",

@@ -19,7 +19,7 @@ from assure.identity.models import Account
 from assure.identity.services import member_actor
 from assure.members import changes
 from assure.members.models import Beneficiary, Member
-from assure.members.nir import format_nir, mask_nir
+from assure.members.nir import mask_nir
 from assure.profile.forms import (
     AddressForm,
     BankAccountForm,
@@ -58,7 +58,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "profile/overview.html",
         {
             "member": member,
-            "nir_masked": format_nir(member.nir) if False else mask_nir(member.nir),
+            "nir_masked": mask_nir(member.nir),
             "iban_masked": changes.iban_mask(member.iban),
             "beneficiaries": Beneficiary.objects.filter(member_id=member.pk, active=True),
             "pending_email": pending_email,
@@ -211,12 +211,17 @@ def bank_account_confirm(request: HttpRequest) -> HttpResponse:
     methods = stepup.step_up_methods(account)
     challenge = stepup.step_up_session_pending(request.session, account=account)
     form = SecurityCodeForm(request.POST if "code" in request.POST else None)
+    problem = ""
     if request.method == "POST" and "start" in request.POST and methods:
-        started = stepup.step_up_start(account=account, actor=member_actor(member))
-        stepup.step_up_session_challenge(
-            request.session, account=account, challenge=started.challenge
-        )
-        return redirect("profile:bank_account_confirm")
+        try:
+            started = stepup.step_up_start(account=account, actor=member_actor(member))
+        except DomainError as error:  # locked, or too many codes asked for
+            problem = str(error.title)
+        else:
+            stepup.step_up_session_challenge(
+                request.session, account=account, challenge=started.challenge
+            )
+            return redirect("profile:bank_account_confirm")
     if request.method == "POST" and challenge and form.is_valid():
         try:
             at = stepup.step_up_verify(
@@ -231,6 +236,8 @@ def bank_account_confirm(request: HttpRequest) -> HttpResponse:
                 "code",
                 _("Le code est incorrect ou a expiré. Vérifiez-le, ou demandez-en un nouveau."),
             )
+        except DomainError as error:
+            form.add_error(None, str(error.title))
         else:
             stepup.step_up_session_mark(request.session, account=account, at=at)
             request.session.pop(f"{stepup.SESSION_KEY}_challenge", None)
@@ -238,11 +245,13 @@ def bank_account_confirm(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "profile/bank_account_confirm.html",
-        {"form": form, "methods": methods, "challenge": bool(challenge)},
+        {"form": form, "methods": methods, "challenge": bool(challenge), "problem": problem},
     )
 
 
 @member_login_required
 def history(request: HttpRequest) -> HttpResponse:
     items = list(changes.profile_change_list_for_member(member=_member(request))[:100])
+    for item in items:
+        item.shown = changes.profile_change_shown(item)  # type: ignore[attr-defined]
     return render(request, "profile/history.html", {"changes": items})

@@ -102,3 +102,15 @@ def test_verification_is_throttled_per_address(member, client):
     assert response["Retry-After"]
     other = client.get(f"/verifier/{certificate.display_reference}/", REMOTE_ADDR="192.0.2.7")
     assert other.status_code == 200
+
+
+def test_a_reference_read_on_paper_can_be_typed(member, client):
+    certificate = issue(member, "entitlement")
+    assert 'name="reference"' in client.get("/verifier/").content.decode()
+    typed = certificate.display_reference.lower().replace("-", " ")
+    response = client.get("/verifier/", {"reference": typed})
+    assert response.status_code == 302
+    assert client.get(response["Location"]).content.decode().count("Document valide") == 1
+    empty = client.get("/verifier/", {"reference": ""})
+    assert empty.status_code == 200
+    assert "govuk-error-summary" in empty.content.decode()

@@ -33,3 +33,11 @@ ROUTERS.append(("", documents_router))
 from assure.api.routers.cards import router as cards_router  # noqa: E402
 
 ROUTERS.append(("", cards_router))
+
+from assure.api.routers.profile import router as profile_router  # noqa: E402
+
+ROUTERS.append(("", profile_router))
+
+from assure.api.routers.access_log import router as access_log_router  # noqa: E402
+
+ROUTERS.append(("", access_log_router))

@@ -1,5 +1,5 @@
-from django.db import migrations, models
 import django.utils.timezone
+from django.db import migrations, models
 
 from assure.core import audit
 

@@ -40,7 +40,8 @@ def _workers(requested: int | None, size: int) -> int:
         return max(requested, 1)
     if size < WORKERS_FROM_BYTES:
         return 1
-    return max(min((os.cpu_count() or 1) - 1, 4), 1)
+    # As many as processors (up to 4): this process mostly waits on the database meanwhile.
+    return max(min(os.cpu_count() or 1, 4), 1)
 
 
 class Command(BaseCommand):
@@ -56,8 +57,8 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             default=None,
-            help="processes checking lines while this one writes (default: one less than the "
-            "processors, up to 4, for files over 8 MB; 1 checks lines in this process)",
+            help="processes checking lines while this one writes (default: as many as processors, "
+            "up to 4, for files over 8 MB; 1 checks lines in this process)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
