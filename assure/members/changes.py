@@ -358,6 +358,10 @@ def member_email_change_request(*, member: Member, email: str, actor: Actor) -> 
     token = secrets.token_hex(32)
     with transaction.atomic():
         locked = _locked(member)
+        if email.lower() == (locked.email or "").lower():
+            raise ValidationFailed(
+                errors={"email": [gettext("C'est déjà votre adresse électronique.")]}
+            )
         ProfileChange.objects.filter(
             member=locked,
             kind=ProfileChange.Kind.EMAIL,

@@ -279,3 +279,12 @@ def test_history_is_the_members_own_newest_first(member, clock):
     changes.member_address_change(member=member, address=_address(), actor=member_actor(member))
     history = list(changes.profile_change_list_for_member(member=member))
     assert [c.kind for c in history] == ["address", "phone"]
+
+
+def test_the_current_address_is_not_a_change(member):
+    with pytest.raises(ValidationFailed) as caught:
+        changes.member_email_change_request(
+            member=member, email="ZOE@example.org", actor=member_actor(member)
+        )
+    assert "email" in caught.value.errors
+    assert messages_for(member, "profile_email_confirm") == []
