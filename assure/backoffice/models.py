@@ -34,6 +34,7 @@ class StaffProfile(models.Model):
             ("view_dashboard", "Can see the supervisor dashboard"),
             ("view_audit", "Can search the audit trail"),
             ("manage_staff", "Can create and deactivate staff accounts"),
+            ("process_cards", "Can follow card orders and export them to the card maker"),
         ]
 
     def __str__(self) -> str:

@@ -17,6 +17,7 @@ _ADVISOR_PERMISSIONS = [
     "backoffice.send_code",
     "backoffice.unlock_account",
     "backoffice.terminate_account",
+    "backoffice.process_cards",
     "messaging.answer_thread",
 ]
 ROLE_PERMISSIONS: dict[str, list[str]] = {

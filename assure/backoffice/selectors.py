@@ -224,3 +224,37 @@ def staff_list() -> QuerySet[User]:
         .select_related("staff_profile")
         .order_by("username")
     )
+
+
+@dataclass
+class CardOrders:
+    counts: dict[str, int]
+    today: list[Any]
+    returned: list[Any]
+    listed: list[Any]
+    status: str
+
+
+def card_orders(*, status: str = "") -> CardOrders | None:
+    """Today's orders, the returned cards to follow up, and one status's orders (newest first);
+    None when the cards area is not installed."""
+    try:
+        from assure.cards.models import CardOrder
+    except ImportError:  # pragma: no cover
+        return None
+    today_start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    base = CardOrder.objects.select_related("member", "beneficiary")
+    counts = dict(
+        CardOrder.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    if status not in CardOrder.Status.values:
+        status = ""
+    return CardOrders(
+        counts={value: counts.get(value, 0) for value in CardOrder.Status.values},
+        today=list(base.filter(ordered_at__gte=today_start).order_by("-ordered_at")[:200]),
+        returned=list(
+            base.filter(status=CardOrder.Status.RETURNED).order_by("-returned_at", "-id")[:200]
+        ),
+        listed=list(base.filter(status=status).order_by("-ordered_at")[:200]) if status else [],
+        status=status,
+    )

@@ -391,7 +391,17 @@ def provisional_code_send(
 
 
 def account_unlock(*, member: Member, reason: str, actor: Actor) -> None:
-    identity_services.account_unlock(account=_account(member), actor=actor, reason=reason)
+    """Lifts the lock (identity's service) and tells the member, in case it was not them."""
+    account = _account(member)
+    now = timezone.now()
+    with transaction.atomic():
+        identity_services.account_unlock(account=account, actor=actor, reason=reason)
+        identity_services.member_notice_send(
+            member=member,
+            template="backoffice_account_unlocked",
+            context={"at": now},
+            key=f"backoffice:unlocked:{account.pk}:{now:%Y%m%d%H%M%S%f}",
+        )
 
 
 def account_terminate(*, member: Member, reason: str, actor: Actor) -> None:

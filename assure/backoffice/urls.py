@@ -17,6 +17,7 @@ urlpatterns: list = [
     path("membres/<int:member_id>/code/", views.send_code, name="send_code"),
     path("membres/<int:member_id>/debloquer/", views.unlock, name="unlock"),
     path("membres/<int:member_id>/cloturer/", views.terminate, name="terminate"),
+    path("cartes/", views.cards, name="cards"),
     path("tableau-de-bord/", views.dashboard, name="dashboard"),
     path("journal/", views.audit, name="audit"),
     path("personnel/", views.staff, name="staff"),

@@ -318,6 +318,29 @@ def terminate(request: HttpRequest, member_id: int) -> HttpResponse:
     )
 
 
+@staff_required("backoffice.process_cards")
+def cards(request: HttpRequest) -> HttpResponse:
+    """Card orders: today's, returned ones to follow up, by status; the export to the maker."""
+    if request.method == "POST":
+        from assure.cards.exports import card_orders_export
+
+        result = card_orders_export(actor=_actor(request))
+        if result.count:
+            messages.success(
+                request,
+                _("%(count)s commande(s) exportée(s) pour le fabricant (lot %(batch)s).")
+                % {"count": result.count, "batch": result.batch},
+            )
+        else:
+            messages.info(request, _("Aucune commande à exporter."))
+        return redirect("backoffice:cards")
+    return render(
+        request,
+        "backoffice/cards.html",
+        {"c": selectors.card_orders(status=request.GET.get("statut", ""))},
+    )
+
+
 # --- Supervisor and administrator ----------------------------------------------------------------
 
 

@@ -1003,3 +1003,9 @@ def account_get_or_create(*, member: Member) -> Account:
     provisional code to someone who never signed up online."""
     account, _created = Account.objects.get_or_create(member=member)
     return account
+
+
+def member_notice_send(*, member: Member, template: str, context: dict[str, Any], key: str) -> str:
+    """A notice to the member's contact on record (e-mail, else a letter), for another area's
+    event (an advisor's unlock); queued in the caller's transaction. Returns the channel used."""
+    return _send(member=member, template=template, context=context, key=key)

@@ -243,6 +243,10 @@ def test_unlock_with_a_reason(advisor_client):
     assert throttling.login_lock(account.member.nir) is None
     event = AuditEvent.objects.get(action="identity.account_unlocked")
     assert event.reason == "Appel du membre"
+    notice = OutboxMessage.objects.get(template="backoffice_account_unlocked")
+    assert notice.member_id == account.member_id
+    assert notice.channel == OutboxMessage.Channel.EMAIL
+    assert "débloqué" in notice.subject
 
 
 def test_terminate_then_reactivate(advisor_client):
@@ -318,3 +322,16 @@ def test_the_file_costs_the_same_queries_however_long_the_history(advisor_client
         SickLeaveFactory(member=member)
         BeneficiaryFactory(member=member)
     assert count() == few
+
+
+def test_an_unlock_notice_goes_by_post_without_an_email_on_record(advisor_client):
+    account = active_account(MemberFactory(email=None))
+    for _ in range(5):
+        throttling.login_failure(account.member.nir)
+    open_file(advisor_client, account.member_id)
+    advisor_client.post(
+        f"/backoffice/membres/{account.member_id}/debloquer/", {"reason": "Accueil"}
+    )
+    notice = OutboxMessage.objects.get(template="backoffice_account_unlocked")
+    assert notice.channel == OutboxMessage.Channel.LETTER
+    assert "débloqué" in notice.body

@@ -11,6 +11,7 @@ REPO = Path(__file__).parents[2]
 CATALOGUE = REPO / "assure/backoffice/locale/en/LC_MESSAGES/django.po"
 TEMPLATES = [
     *sorted((REPO / "assure/backoffice/templates").rglob("*.html")),
+    *sorted((REPO / "assure/backoffice/templates").rglob("*.txt")),
     REPO / "assure/identity/templates/identity/access_log.html",
 ]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from assure.backoffice import roles
 from assure.backoffice.services import consultation_record, staff_actor
 from assure.core.models import AuditEvent
 from assure.notifications.models import OutboxMessage
@@ -101,4 +102,41 @@ def test_the_member_sees_the_consultation(page):
     page.goto("/mon-compte/acces/")
     assert "Claire Conseil" in page.content()
     assert "Appel téléphonique" in page.content()
+    assert_accessible(page)
+
+
+def _sign_in(page, user) -> None:
+    page.goto("/backoffice/connexion/")
+    page.get_by_label("Identifiant").fill(user.username)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Continuer").click()
+    page.wait_for_url("**/backoffice/connexion/code/")
+    page.get_by_label("Code de l'application d'authentification").fill(totp_now(user))
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url("**/backoffice/")
+
+
+def test_supervisor_and_administrator_pages_are_accessible(page, settings, tmp_path):
+    settings.CARDS_EXPORT_DIR = tmp_path
+    _sign_in(page, staff_user("sophie", role=roles.SUPERVISOR))
+    for path in ("/backoffice/", "/backoffice/tableau-de-bord/", "/backoffice/cartes/"):
+        page.goto(path)
+        assert_accessible(page)
+    page.goto("/backoffice/journal/?action=backoffice.")
+    assert "backoffice.staff_signed_in" in page.content()
+    assert_accessible(page)
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_url("**/backoffice/connexion/")
+
+    _sign_in(page, staff_user("root", role=roles.ADMIN))
+    page.goto("/backoffice/personnel/")
+    assert_accessible(page)
+    page.get_by_label("Identifiant").fill("nadia")
+    page.get_by_label("Conseiller").check()
+    page.get_by_role("button", name="Créer le compte").click()
+    link = page.locator("#enrolment-link").inner_text()
+    assert_accessible(page)
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.goto(link)
+    assert page.locator("svg.segno").count() == 1
     assert_accessible(page)
