@@ -81,7 +81,6 @@ def demo_messaging(load: bool) -> list[str]:
     elif load:
         _advisor()
     return [
-        f"Messaging: 2 conversations for {member.display_name}; advisor login "
-        f"{DEMO_ADVISOR} / {DEMO_ADVISOR_PASSWORD} at /backoffice/messagerie/ "
-        "(once the back office's sign-in exists)."
+        f"Messaging: 2 conversations for {member.display_name}, answered by the demo advisor "
+        "in the back office's inbox at /backoffice/messagerie/."
     ]
