@@ -242,3 +242,28 @@ def test_pages_read_in_english_with_french_figures(member_client, member):
     page = member_client.get("/mes-paiements/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "My payments" in page
     assert f"Paid on 06/11/2026 to your account: 19,00{NBSP}€" in page
+
+
+def test_accueil_shows_unread_answers_and_a_payment_leads_to_a_prefilled_message(
+    member_client, member
+):
+    from assure.identity.services import member_actor
+    from assure.messaging.services import thread_create
+
+    thread = thread_create(
+        actor=member_actor(member),
+        member=member,
+        subject_code="remboursements",
+        body="Où en est mon remboursement ?",
+    )
+    assert "nouvelle réponse" not in member_client.get("/").content.decode()
+    thread.unread_by_member = True
+    thread.save(update_fields=["unread_by_member"])
+    assert "Vous avez 1 nouvelle réponse" in member_client.get("/").content.decode()
+
+    line = StatementFactory(member=member)
+    detail = member_client.get(f"/mes-paiements/{line.pk}/").content.decode()
+    link = re.search(r'href="(/ma-messagerie/nouveau/\?[^"]+)"', detail)
+    assert link is not None
+    form = member_client.get(link.group(1).replace("&amp;", "&")).content.decode()
+    assert line.payment_reference in form
