@@ -1,6 +1,7 @@
 """Login throughput against the raw Argon2id hash rate, measured in the same run.
 
     .venv/bin/python bench/login.py [--seconds 24] [--workers 2] [--accounts 20] [--rounds 4]
+        [--client auto|wrk|python]
 
 The secret-code check is the cost of a login by design; everything else (the request, the
 queries, the tokens) is overhead. The goal (issue 3) is logins/s >= 0.8 x hashes/s, both measured
@@ -8,8 +9,15 @@ with the same number of processes on this machine:
 
 1. hashes/s: `--workers` processes each verify the code against an Argon2id hash at the configured
    parameters;
-2. logins/s: gunicorn with `--workers` sync workers on 127.0.0.1, `2 x --workers` client threads
-   posting `POST /api/v1/auth/login` (a known device, so each answer carries tokens).
+2. logins/s: gunicorn with `--workers` sync workers on 127.0.0.1, `2 x --workers` client
+   connections posting `POST /api/v1/auth/login` (a known device, so each answer carries tokens).
+
+The load generator shares the machine with the server, so it must cost as little CPU as it can:
+`wrk` (Debian package `wrk`, one event-loop thread, a Lua script rotating over the accounts) when
+it is on the PATH, otherwise Python client threads, which take a noticeable share of the cores
+from gunicorn and so bias the ratio downward. The output names the client used. Only answers
+`200` carrying `"authenticated"` count as logins; anything else (other statuses, socket errors,
+timeouts) is counted and printed as an error.
 
 The two alternate in `--rounds` rounds sharing `--seconds` each, so that the load of a shared
 machine weighs on both alike.
@@ -25,6 +33,8 @@ import http.client
 import json
 import multiprocessing
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -160,13 +170,122 @@ def logins_per_second(
     return sum(counts) / (time.perf_counter() - start), sum(errors)
 
 
+_WRK_SCRIPT = """
+local bodies = {%(bodies)s}
+local requests_ = {}
+local index = 0
+ok, bad, codes = 0, 0, ""
+
+function init(args)
+  local headers = {["Content-Type"] = "application/json"}
+  for i, body in ipairs(bodies) do
+    requests_[i] = wrk.format("POST", "/api/v1/auth/login", headers, body)
+  end
+end
+
+function request()
+  index = index %% #requests_ + 1
+  return requests_[index]
+end
+
+function response(status, headers, body)
+  if status == 200 and body and string.find(body, '"authenticated"', 1, true) then
+    ok = ok + 1
+  else
+    bad = bad + 1
+    codes = codes .. " " .. status
+  end
+end
+
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function done(summary, latency, requests)
+  local total_ok, total_bad, all_codes = 0, 0, ""
+  for _, thread in ipairs(threads) do
+    total_ok = total_ok + thread:get("ok")
+    total_bad = total_bad + thread:get("bad")
+    all_codes = all_codes .. thread:get("codes")
+  end
+  io.write(string.format("bench: ok=%%d bad=%%d duration_us=%%d codes=%%s\\n",
+    total_ok, total_bad, summary.duration, all_codes))
+end
+"""
+
+
+def _wrk_script(pairs: list[tuple[str, str]]) -> str:
+    bodies = [
+        json.dumps({"nir": nir, "secret_code": SECRET, "device_id": device_id})
+        for nir, device_id in pairs
+    ]
+    path = Path(tempfile.mkstemp(prefix="assure-bench-login-", suffix=".lua")[1])
+    path.write_text(_WRK_SCRIPT % {"bodies": ", ".join(f"[==[{b}]==]" for b in bodies)})
+    return str(path)
+
+
+def wrk_logins_per_second(
+    port: int, script: str, connections: int, seconds: float
+) -> tuple[float, int]:
+    """`wrk` with one thread: logins/s (answers 200 carrying tokens) and the number of errors."""
+    command = [
+        "wrk",
+        "--threads",
+        "1",
+        "--connections",
+        str(connections),
+        "--duration",
+        f"{max(1, round(seconds))}s",
+        "--timeout",
+        "30s",
+        "--script",
+        script,
+        f"http://127.0.0.1:{port}/api/v1/auth/login",
+    ]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    mine = re.search(r"^bench: ok=(\d+) bad=(\d+) duration_us=(\d+) codes=(.*)$", out, re.M)
+    per_second = re.search(r"^Requests/sec:\s+([\d.]+)", out, re.M)
+    if not mine or not per_second:
+        raise SystemExit(f"unexpected wrk output:\n{out}")
+    ok, bad, duration_us = (int(mine.group(n)) for n in (1, 2, 3))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    socket_errors = sum(int(n) for n in sockets.groups()) if sockets else 0
+    errors = bad + socket_errors
+    if errors:
+        codes = mine.group(4).split()
+        print(
+            f"  wrk: {bad} answers other than 200 with tokens"
+            f" (statuses {', '.join(sorted(set(codes))) or '-'};"
+            f" non-2xx/3xx per wrk: {non_2xx.group(1) if non_2xx else 0}),"
+            f" {socket_errors} socket errors/timeouts; wrk requests/s {per_second.group(1)}",
+            flush=True,
+        )
+    return ok / (duration_us / 1e6), errors
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=24)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--accounts", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument(
+        "--client",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="load generator: wrk when on the PATH (auto), else Python threads",
+    )
     args = parser.parse_args()
+    client = args.client
+    if client == "auto":
+        client = "wrk" if shutil.which("wrk") else "python"
+    elif client == "wrk" and not shutil.which("wrk"):
+        raise SystemExit("wrk is not on the PATH (apt-get install wrk)")
 
     data_dir = tempfile.mkdtemp(prefix="assure-bench-login-")
     _setup_django(data_dir)
@@ -179,6 +298,22 @@ def main() -> None:
         f"Argon2id m={settings.ARGON2_MEMORY_COST_KIB} KiB, t={settings.ARGON2_TIME_COST}, "
         f"p={settings.ARGON2_PARALLELISM}; {args.workers} processes; {args.seconds:.0f} s each"
     )
+    connections = args.workers * 2
+    if client == "wrk":
+        script = _wrk_script(pairs)
+        print(f"client: wrk, 1 thread, {connections} connections")
+
+        def measure(seconds: float) -> tuple[float, int]:
+            return wrk_logins_per_second(port, script, connections, seconds)
+
+    else:
+        script = ""
+        print(f"client: Python http.client, {connections} threads (wrk not used)")
+
+        def measure(seconds: float) -> tuple[float, int]:
+            return logins_per_second(port, pairs, connections, seconds)
+
+    print("load average at start: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     port = _free_port()
     env = dict(os.environ, ASSURE_DATA_DIR=data_dir, DJANGO_SETTINGS_MODULE="assure.settings")
     server = subprocess.Popen(
@@ -202,19 +337,27 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        logins_per_second(port, pairs, args.workers * 2, 2)  # warm up: imports, connections
+        _, warm_errors = measure(2)  # warm up: imports, connections
+        if warm_errors:
+            print(f"  warm-up: {warm_errors} errors")
         # Interleaved rounds, so that a change in the machine's load hits both halves alike.
-        raws, rates, errors = [], [], 0
-        for _ in range(args.rounds):
+        raws, rates, round_errors = [], [], []
+        for n in range(args.rounds):
             raws.append(hashes_per_second(encoded, args.workers, args.seconds / args.rounds))
-            rate_n, errors_n = logins_per_second(
-                port, pairs, args.workers * 2, args.seconds / args.rounds
-            )
+            rate_n, errors_n = measure(args.seconds / args.rounds)
             rates.append(rate_n)
-            errors += errors_n
+            round_errors.append(errors_n)
+            print(
+                f"round {n + 1}: {raws[-1]:.1f} hashes/s, {rate_n:.1f} logins/s, "
+                f"{errors_n} errors, ratio {rate_n / raws[-1]:.2f}",
+                flush=True,
+            )
     finally:
         server.terminate()
         server.wait(timeout=10)
+        if script:
+            Path(script).unlink(missing_ok=True)
+    errors = sum(round_errors)
     raw = sum(raws) / len(raws)
     rate = sum(rates) / len(rates)
     print(
@@ -222,8 +365,14 @@ def main() -> None:
         + ", ".join(f"({h:.1f}, {r:.1f})" for h, r in zip(raws, rates, strict=True))
     )
     print(f"raw Argon2id verifications: {raw:.1f}/s")
-    print(f"logins through POST /api/v1/auth/login (known device): {rate:.1f}/s, {errors} errors")
+    print(
+        f"logins through POST /api/v1/auth/login (known device, client {client}): "
+        f"{rate:.1f}/s, {errors} errors"
+    )
+    print("load average at end: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     print(f"ratio logins/hashes: {rate / raw:.2f} (goal >= 0.80)")
+    if errors:
+        print(f"INVALID RUN: {errors} requests were not successful logins")
 
 
 if __name__ == "__main__":

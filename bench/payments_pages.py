@@ -197,6 +197,14 @@ def main() -> None:
 
     django.setup()
     auth = _prepare(args.others)
+    from django.db import connection
+
+    # Fresh statistics, as autovacuum leaves them shortly after any load. Without them the planner
+    # believes the table empty and answers a first page by reading the member's whole history
+    # (bitmap scan, hash join, sort): the page then costs in proportion to the history.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    connection.close()
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

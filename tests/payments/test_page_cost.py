@@ -1,0 +1,65 @@
+"""What a page of Mes paiements costs follows the page, not the length of the member's history."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.template.loader import get_template
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+
+from assure.payments.models import Statement
+from assure.payments.templatetags.payments_format import statement_table
+from tests.members.factories import BeneficiaryFactory
+from tests.payments.factories import StatementFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _history(member, count: int) -> None:
+    Statement.objects.bulk_create(
+        StatementFactory.build(
+            member=member,
+            care_date=dt.date(2026, 11, 1) - dt.timedelta(days=i),
+            payment_reference=f"PAY-{i // 3}",
+        )
+        for i in range(count)
+    )
+
+
+def _statement_queries(client) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/mes-paiements/").status_code == 200
+    return [q["sql"] for q in queries.captured_queries if "payments_statement" in q["sql"]]
+
+
+def test_first_page_reads_the_page_not_the_history(member_client, member):
+    _history(member, 5)
+    short = _statement_queries(member_client)
+    _history(member, 200)
+    long = _statement_queries(member_client)
+    # The same queries whatever the history: one page read (20 lines and one to know whether
+    # more follow), one sum over the page's own payment references.
+    assert len(long) == len(short) == 2
+    page, totals = long
+    assert "LIMIT 21" in page
+    assert "ORDER BY" in page
+    assert "payment_reference" in totals
+    assert "IN (" in totals
+
+
+def test_statement_table_tag_writes_the_included_template_markup(member):
+    child = BeneficiaryFactory(member=member, given_names="Léo <b>&")
+    StatementFactory(member=member)
+    StatementFactory(member=member, beneficiary=child, label='Radio <"poumons">')
+    StatementFactory(member=member, status="rejected", paid_on=None)
+    StatementFactory(member=member, status="processing", paid_on=None, beneficiary=child)
+    lines = list(Statement.objects.filter(member=member).select_related("beneficiary"))
+    template = get_template("payments/includes/statement_table.html")
+    for language in ("fr", "en"):
+        with translation.override(language):
+            for shown in (lines, lines[:1], []):
+                context = {"lines": shown, "caption": "Lignes <de> ce paiement"}
+                assert str(statement_table(shown, context["caption"])) == template.render(context)
