@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from assure.members.models import Beneficiary, Member
@@ -13,6 +15,8 @@ from assure.payments.models import Category
 from assure.payments.selectors import SELF, StatementFilters
 
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
+# The fields whose empty markup is the same for every member (only the language changes it).
+SHARED_FIELDS = frozenset({"start", "end", "category", "status"})
 
 
 class StatementFilterForm(forms.Form):
@@ -48,6 +52,20 @@ class StatementFilterForm(forms.Form):
         ]
         self.fields["beneficiary"].choices = people  # type: ignore[attr-defined]
 
+    def field_groups(self) -> SafeString:
+        """Every filter's label, hint, errors and input, one after the other.
+
+        The first page of Mes paiements shows the form empty: the fields that do not depend on the
+        member are then rendered once per language and kept, not rendered again on every request.
+        """
+        parts = []
+        for name in self.fields:
+            if not self.is_bound and name in SHARED_FIELDS:
+                parts.append(_empty_field_group(get_language(), self, name))
+            else:
+                parts.append(str(self[name].as_field_group()))
+        return mark_safe("\n      ".join(parts))  # noqa: S308 - the form's own rendering
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
@@ -67,3 +85,15 @@ class StatementFilterForm(forms.Form):
             beneficiary=data.get("beneficiary") or None,
             category=data.get("category") or None,
         )
+
+
+def _empty_field_group(language: str | None, form: StatementFilterForm, name: str) -> str:
+    key = (language, name)
+    found = _EMPTY_FIELD_GROUPS.get(key)
+    if found is None:
+        found = _EMPTY_FIELD_GROUPS[key] = str(form[name].as_field_group())
+    return found
+
+
+# (language, field name) → the field's markup in an empty form.
+_EMPTY_FIELD_GROUPS: dict[tuple[str | None, str], str] = {}

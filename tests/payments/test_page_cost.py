@@ -10,6 +10,7 @@ from django.template.loader import get_template
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
+from assure.payments.forms import StatementFilterForm
 from assure.payments.models import Statement
 from assure.payments.templatetags.payments_format import statement_table
 from tests.members.factories import BeneficiaryFactory
@@ -63,3 +64,15 @@ def test_statement_table_tag_writes_the_included_template_markup(member):
             for shown in (lines, lines[:1], []):
                 context = {"lines": shown, "caption": "Lignes <de> ce paiement"}
                 assert str(statement_table(shown, context["caption"])) == template.render(context)
+
+
+@pytest.mark.parametrize("data", [None, {"status": "paid", "start": "31/02/2026"}])
+def test_filter_form_markup_is_the_fields_markup(member, data):
+    BeneficiaryFactory(member=member, given_names="Léo")
+    for language in ("fr", "en", "fr"):
+        with translation.override(language):
+            form = StatementFilterForm(data, member=member)
+            fresh = StatementFilterForm(data, member=member)
+            expected = "\n      ".join(str(fresh[name].as_field_group()) for name in fresh.fields)
+            assert form.field_groups() == expected
+            assert "Léo" in form.field_groups()
