@@ -235,3 +235,16 @@ def test_answer_templates_are_edited_by_the_fund(client):
     assert AuditEvent.objects.filter(action="messaging.answer_template_saved").count() == 2
     client.force_login(advisor("sans", "answer"))
     assert client.get(reverse("backoffice:messaging:templates")).status_code == 403
+
+
+def test_the_members_latest_payments_stand_beside_the_thread(client, member):
+    from tests.payments.factories import StatementFactory
+
+    mine = StatementFactory(member=member, label="Consultation du Dr Roux")
+    StatementFactory(label="Pharmacie d'un autre assuré")
+    thread = write(member)
+    client.force_login(advisor())
+    page = client.get(_thread_url(thread)).content.decode()
+    assert "Derniers paiements" in page
+    assert mine.label in page
+    assert "Pharmacie d&#x27;un autre assuré" not in page
