@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django import forms, template
+from django import forms
+from django.template import Library
 
 from assure.core.forms import error_anchor as _error_anchor
 
-register = template.Library()
+register = Library()
 
 
 @register.filter

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django import template
+from django.template import Library
 
 from assure.franceconnect.client import enabled
 
-register = template.Library()
+register = Library()
 
 
 @register.simple_tag

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import template
+from django.template import Library
 
 from assure.messaging.selectors import thread_unread_count_for_member
 
-register = template.Library()
+register = Library()
 
 
 @register.inclusion_tag("messaging/unread_notice.html", takes_context=True)

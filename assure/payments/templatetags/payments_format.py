@@ -12,13 +12,13 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from django import template
+from django.template import Library
 from django.urls import reverse
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
-register = template.Library()
+register = Library()
 
 NBSP = "\u00a0"
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import template
+from django.template import Library
 
 from assure.payments.selectors import statement_latest_paid_for_member
 
-register = template.Library()
+register = Library()
 
 
 @register.inclusion_tag("payments/includes/staff_latest_payments.html")
