@@ -15,7 +15,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: help python venv install install-test install-dev run demo test test-fast check lint format \
-	typecheck contracts messages static assets bench clean
+	typecheck contracts messages static assets bench clean openapi
 
 help:
 	@echo "make run    install, migrate, load demo data and serve http://$(HOST):$(PORT)"
@@ -81,6 +81,10 @@ contracts: install-dev
 	$(VENV)/bin/lint-imports
 
 check: lint typecheck contracts test
+
+# Regenerates docs/openapi.json, the API contract that tests/api/test_openapi_contract.py guards.
+openapi: install
+	$(ASSURE) openapi
 
 # Rebuilds the committed CSS from GOV.UK Frontend's Sass with the fund's theme (needs Node.js).
 assets:

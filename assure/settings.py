@@ -89,14 +89,21 @@ INSTALLED_APPS = [
     "assure.documents",
     "assure.backoffice",
     "assure.api",
+    "assure.fhir",
     "assure.ops",
 ]
 
 MIDDLEWARE = [
+    # Outermost: counts every answer and its duration (docs/operations.md, "Metrics").
+    "assure.ops.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "assure.core.middleware.SecurityHeadersMiddleware",
+    # An unreachable database answers 503 with Retry-After (HTML page, or problem on /api/).
+    "assure.core.middleware.ServiceUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Members' safe reads may go to a replica; writes pin the client to the primary for a while.
+    "assure.core.db_routers.ReplicaMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -106,6 +113,8 @@ MIDDLEWARE = [
     "assure.identity.middleware.MemberSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost: sees a view's database error before it becomes a 503 page.
+    "assure.ops.metrics.DatabaseErrorMetricsMiddleware",
 ]
 
 ROOT_URLCONF = "assure.urls"
@@ -139,7 +148,11 @@ if DATABASE_URL:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # A query that hangs must not hold a web worker: fail fast, answer 503, recover.
         DATABASES["default"].setdefault("OPTIONS", {})
-        DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
+        # A server that is down or restarting refuses at once; one that does not answer at all
+        # (a lost host) costs this many seconds before the 503 page (docs/operations.md, faults).
+        DATABASES["default"]["OPTIONS"].setdefault(
+            "connect_timeout", int(os.environ.get("ASSURE_DB_CONNECT_TIMEOUT", "3"))
+        )
 else:
     DATABASES = {
         "default": {
@@ -163,11 +176,42 @@ else:
             },
         }
     }
+# Read replicas (docs/operations.md, "Read replicas"): PostgreSQL standbys serving members' reads
+# of the apps below; writes, transactions, the back office and the requests that follow a write
+# read the primary (assure/core/db_routers.py). Migrations run on the primary only.
+DATABASE_REPLICA_URLS = [
+    url.strip() for url in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if url.strip()
+]
+if DATABASE_REPLICA_URLS and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL.")
+DATABASE_REPLICAS: list[str] = []
+for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    _replica = dj_database_url.parse(_url, conn_max_age=60)
+    _replica["CONN_HEALTH_CHECKS"] = True
+    _replica["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), **_replica.get("OPTIONS", {})}
+    # A test run creates no database for a replica: it reads the test database under its alias.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica{_number}"] = _replica
+    DATABASE_REPLICAS.append(f"replica{_number}")
+DATABASE_ROUTERS = ["assure.core.db_routers.ReplicaRouter"]
+# Apps whose tables members read and that only feeds or the member's own requests write.
+DATABASE_REPLICA_APPS = ["members", "payments", "cards", "messaging", "documents"]
+# Always read from the primary: advisors act on what they see.
+DATABASE_REPLICA_PRIMARY_PATHS = ["/backoffice/"]
+# After a write, the same browser (cookie) or API client (its Authorization header) reads the
+# primary for this long: above the replicas' usual replication lag.
+DATABASE_REPLICA_PIN_SECONDS = int(os.environ.get("ASSURE_REPLICA_PIN_SECONDS", "15"))
+DATABASE_REPLICA_PIN_COOKIE = "__Host-assure_primary" if PRODUCTION else "assure_primary"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, sessions, tasks -----------------------------------------------------------------------
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Past this many rows Django's database cache deletes a third of them, whatever they hold: with its
+# default of 300, spraying a few hundred NIRs would evict throttling counters and locks. Expired
+# rows go first; a spray that fills this many live rows is stopped long before by the per-address
+# limit (docs/security.md).
+DATABASE_CACHE_MAX_ENTRIES = 200_000
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -176,7 +220,15 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # Throttling counters fall back to this database cache while Redis is down (identity).
+    CACHES["fallback"] = {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "assure_cache",
+        "OPTIONS": {"MAX_ENTRIES": DATABASE_CACHE_MAX_ENTRIES},
+    }
+    # Sessions live in the database alone: a Redis outage logs nobody out and blocks no login, and
+    # a logout during one is never undone by a stale cached copy (docs/operations.md, faults).
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
     INSTALLED_APPS += ["django_rq"]
@@ -187,6 +239,7 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "assure_cache",
+            "OPTIONS": {"MAX_ENTRIES": DATABASE_CACHE_MAX_ENTRIES},
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -410,10 +463,41 @@ PAYMENTS_HISTORY_MONTHS = int(os.environ.get("ASSURE_PAYMENTS_HISTORY_MONTHS", "
 ALLOWANCE_PAYMENT_INTERVAL_DAYS = int(os.environ.get("ASSURE_ALLOWANCE_INTERVAL_DAYS", "14"))
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("ASSURE_OUTBOX_MAX_ATTEMPTS", "12"))
 OUTBOX_RETRY_BASE_SECONDS = int(os.environ.get("ASSURE_OUTBOX_RETRY_BASE_SECONDS", "30"))
+# How long a worker holds a message it is sending before another may take it over: above the SMTP
+# timeout (EMAIL_TIMEOUT), so that a slow send is never doubled by a second worker.
+OUTBOX_LEASE_SECONDS = int(os.environ.get("ASSURE_OUTBOX_LEASE_SECONDS", "300"))
 # Figures shown on /readyz beside the database, cache and queue checks, named here by dotted path
 # because `core`, which serves /readyz, sits below the apps that own them (STYLE.md layers).
 READINESS_FIGURES = {"outbox": "assure.notifications.selectors.outbox_backlog"}
 
+# --- Metrics (docs/operations.md, "Metrics") ------------------------------------------------------
+
+# The bearer token Prometheus sends to /metrics; unset, /metrics answers 404 as if absent.
+METRICS_TOKEN = os.environ.get("ASSURE_METRICS_TOKEN", "")
+if PRODUCTION and METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("ASSURE_METRICS_TOKEN must be at least 32 characters.")
+# Each process adds its counts to files here and /metrics sums them (prometheus_client's
+# multiprocess mode, which reads the directory from PROMETHEUS_MULTIPROC_DIR only: set for it here,
+# before any metric exists, and inherited by gunicorn's workers). One folder per host by default:
+# the data directory may be shared by several machines, and process ids are per machine.
+METRICS_DIR = Path(
+    os.environ.get("ASSURE_METRICS_DIR", "") or DATA_DIR / "metrics" / os.uname().nodename
+).resolve()
+METRICS_DIR.mkdir(parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
+# Prometheus scrapes each web machine directly, on its private address: no HTTPS redirect there.
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
+
 # --- API ------------------------------------------------------------------------------------------
 
 NINJA_PAGINATION_MAX_LIMIT = 100
+# Request rates of the API ("count/seconds"), counted in the shared cache
+# (assure/api/throttling.py): per client address on every endpoint, stricter on auth/*, per
+# account, per feed token.
+API_THROTTLE_RATES = {
+    "address": os.environ.get("ASSURE_API_RATE_ADDRESS", "600/60"),
+    "auth": os.environ.get("ASSURE_API_RATE_AUTH", "30/60"),
+    "member": os.environ.get("ASSURE_API_RATE_MEMBER", "300/60"),
+    "feed": os.environ.get("ASSURE_API_RATE_FEED", "120/60"),
+}
+API_THROTTLE_DEFAULT_RETRY_AFTER = 60

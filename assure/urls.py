@@ -7,8 +7,10 @@ from assure.core import views as core_views
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("", include("assure.ops.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
+    path("fhir/r4/", include("assure.fhir.urls")),
     path("", include("assure.notifications.urls")),
     path("", include("assure.identity.urls")),
     path("", include("assure.franceconnect.urls")),

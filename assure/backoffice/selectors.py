@@ -19,6 +19,7 @@ from assure.identity import throttling
 from assure.identity.models import Account, ProvisionalCode
 from assure.members.models import Member
 from assure.members.nir import InvalidNir, normalize_nir
+from assure.notifications.selectors import outbox_backlog
 
 SEARCH_LIMIT = 20
 
@@ -152,6 +153,9 @@ class Dashboard:
     codes_by_channel: dict[str, int]
     card_orders_by_status: dict[str, int] | None
     feed_runs: list[FeedRun]
+    # E-mails and letters not yet delivered (pending, sending, failed, oldest age): a growing
+    # backlog means the SMTP relay or the workers are down.
+    outbox: dict[str, int] | None = None
 
 
 def dashboard() -> Dashboard:
@@ -188,6 +192,7 @@ def dashboard() -> Dashboard:
         codes_by_channel={"email": codes.get("email", 0), "post": codes.get("post", 0)},
         card_orders_by_status=cards,
         feed_runs=list(FeedRun.objects.order_by("-started_at")[:10]),
+        outbox=outbox_backlog(),
     )
 
 

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
+
+unavailable_logger = logging.getLogger("assure.core.unavailable")
 
 
 class SecurityHeadersMiddleware:
@@ -17,3 +23,73 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         return response
+
+
+# Seconds a client is told to wait before trying again while the database is unreachable.
+RETRY_AFTER_SECONDS = 30
+
+
+def is_database_outage(exc: BaseException | None) -> bool:
+    """Whether an exception means the database cannot be reached (down, restarting, connection
+    lost), as opposed to a query it refused: only the former is a 503."""
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    cause = exc.__cause__
+    if type(cause).__module__ == "sqlite3":
+        # SQLite reports mistakes (no such table, syntax) as OperationalError too; only a file
+        # that is locked past the busy timeout, or cannot be opened, means "try again later".
+        message = str(cause).lower()
+        return any(part in message for part in ("locked", "unable to open", "disk i/o"))
+    # A deadlock or a serialisation failure is an OperationalError too, but the server answered.
+    sqlstate = getattr(cause, "sqlstate", None) or ""
+    return not sqlstate.startswith("40")
+
+
+def service_unavailable_response(request: HttpRequest) -> HttpResponse:
+    """The answer while the database is unreachable: an RFC 9457 problem on the API, the bare
+    503 page elsewhere (it needs neither the session nor the database), with Retry-After."""
+    if request.path.startswith("/api/"):
+        body = {
+            "type": "/api/v1/docs#error-unavailable",
+            "title": gettext("Le service est momentanément indisponible. Réessayez plus tard."),
+            "status": 503,
+            "code": "unavailable",
+        }
+        response = HttpResponse(
+            json.dumps(body, ensure_ascii=False),
+            status=503,
+            content_type="application/problem+json",
+        )
+    else:
+        from assure.core.views import service_unavailable
+
+        response = service_unavailable(request)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class ServiceUnavailableMiddleware:
+    """A view that meets an unreachable database answers 503 at once, not a 500: the outage is
+    logged once as a warning (no traceback per request) and the client is told when to retry.
+
+    Failures outside views (the session or authentication middleware) reach handler500, which
+    gives the same answer (`assure.core.views.server_error`).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_database_outage(exception):
+            return None
+        unavailable_logger.warning(
+            "database unreachable (%s): 503 for %s %s",
+            exception.__class__.__name__,
+            request.method,
+            request.path,
+        )
+        return service_unavailable_response(request)

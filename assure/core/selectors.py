@@ -30,10 +30,15 @@ def _database() -> None:
         cursor.execute("SELECT 1")
 
 
-def _cache() -> None:
+def _cache_backend() -> str:
+    return "redis" if "redis" in str(settings.CACHES["default"]["BACKEND"]).lower() else "local"
+
+
+def _cache() -> dict[str, Any]:
     cache.set("assure:readyz", "1", 5)
     if cache.get("assure:readyz") != "1":
         raise RuntimeError("cache did not keep a value")
+    return {"backend": _cache_backend()}
 
 
 def _queue() -> dict[str, Any]:
@@ -47,6 +52,26 @@ def _queue() -> dict[str, Any]:
     from django_tasks_db.models import DBTaskResult
 
     return {"backend": "database", "queued": DBTaskResult.objects.ready().count()}
+
+
+def degradable_checks() -> set[str]:
+    """Checks whose failure leaves the web able to serve: with Redis down, sessions are in the
+    database, throttling falls back to the database cache and the outbox sweep re-enqueues what
+    the queue lost. The database, and the figures read from it, are never degradable."""
+    names = set()
+    if _cache_backend() == "redis" and "fallback" in settings.CACHES:
+        names.add("cache")
+    if str(settings.TASKS["default"]["BACKEND"]).startswith("django_tasks_rq"):
+        names.add("queue")
+    return names
+
+
+def readiness_status(checks: dict[str, dict[str, Any]]) -> str:
+    """ "ready", "degraded" (only degradable checks failed: still serving) or "unavailable"."""
+    failed = {name for name, check in checks.items() if not check["ok"]}
+    if not failed:
+        return "ready"
+    return "degraded" if failed <= degradable_checks() else "unavailable"
 
 
 def readiness_checks() -> dict[str, dict[str, Any]]:

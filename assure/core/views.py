@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from django.core.cache import cache
 from django.db import connection
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from assure.core import selectors
 from assure.core.context_processors import fund_context
+from assure.core.middleware import is_database_outage, service_unavailable_response
 from assure.core.theme import theme_colours
 
 logger = logging.getLogger(__name__)
@@ -29,12 +31,17 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @require_GET
 @never_cache
 def readyz(request: HttpRequest) -> HttpResponse:
-    """Whether this process can serve: database, cache and task queue reachable."""
+    """Whether this process can serve: database, cache and task queue reachable.
+
+    Redis down (cache, RQ queue) is "degraded" with 200: members still sign in and read, and
+    taking every web process out of a load balancer would help nobody. The database down is
+    "unavailable" with 503.
+    """
     checks = selectors.readiness_checks()
-    ready = all(check["ok"] for check in checks.values())
+    status = selectors.readiness_status(checks)
     return JsonResponse(
-        {"status": "ready" if ready else "unavailable", "checks": checks},
-        status=200 if ready else 503,
+        {"status": status, "checks": checks},
+        status=503 if status == "unavailable" else 200,
     )
 
 
@@ -69,6 +76,10 @@ def _bare_page(template_name: str, status: int) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this handler while it handles the exception: an unreachable database (met in
+    # a middleware, before any view) is a 503 with Retry-After, not an error of the application.
+    if is_database_outage(sys.exc_info()[1]):
+        return service_unavailable_response(request)
     return _bare_page("core/500.html", status=500)
 
 

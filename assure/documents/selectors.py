@@ -11,8 +11,9 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from assure.core.exceptions import NotFound
+from assure.core.exceptions import NotFound, ValidationFailed
 from assure.documents.models import Certificate
 from assure.documents.references import reference_normalize
 from assure.members.models import Beneficiary, Member
@@ -20,6 +21,11 @@ from assure.payments.models import AllowancePayment
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+
+
+class InvalidCursor(ValidationFailed):
+    code = "invalid_cursor"
+    title = _("Le curseur de pagination est invalide.")
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,7 @@ def _cursor_encode(pk: int) -> str:
 def _cursor_decode(cursor: str) -> int | None:
     try:
         return int(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
-    except (ValueError, binascii.Error):
+    except (ValueError, binascii.Error, UnicodeDecodeError):
         return None
 
 
@@ -47,7 +53,7 @@ def certificate_list_for_member(
     if cursor:
         before = _cursor_decode(cursor)
         if before is None:
-            raise NotFound()
+            raise InvalidCursor(errors={"cursor": ["invalid"]})
         qs = qs.filter(id__lt=before)
     items = list(qs.select_related("beneficiary")[: limit + 1])
     more = len(items) > limit
@@ -59,7 +65,10 @@ def certificate_list_for_member(
 
 def certificate_get_for_member(*, member: Member, certificate_id: int) -> Certificate:
     """The member's certificate; another member's is "not found", exactly as a missing one."""
-    certificate = Certificate.objects.filter(member_id=member.pk, pk=certificate_id).first()
+    # A slice, not first(): the id is unique, so no ORDER BY to build and run.
+    certificate = next(
+        iter(Certificate.objects.filter(member_id=member.pk, pk=certificate_id)[:1]), None
+    )
     if certificate is None:
         raise NotFound()
     return certificate

@@ -74,6 +74,22 @@ def _beneficiary(member: Member, beneficiary_id: int | str) -> Beneficiary:
     return found
 
 
+def _beneficiaries(member: Member, beneficiary_ids: list) -> list[Beneficiary]:
+    """The member's active beneficiaries named, in the order given, read in one query."""
+    try:
+        pks = [int(pk) for pk in beneficiary_ids]
+    except (TypeError, ValueError):
+        raise UnknownBeneficiary(errors={"person": ["unknown"]}) from None
+    if not pks:
+        return []
+    found = {
+        b.pk: b for b in Beneficiary.objects.filter(member_id=member.pk, pk__in=pks, active=True)
+    }
+    if any(pk not in found for pk in pks):
+        raise UnknownBeneficiary(errors={"person": ["unknown"]})
+    return [found[pk] for pk in pks]
+
+
 def initials(person: Member | Beneficiary) -> str:
     given = person.given_names.strip()[:1]
     family = (person.family_name if isinstance(person, Member) else person.birth_name).strip()
@@ -94,7 +110,7 @@ def _draft(member: Member, request: CertificateRequest, today: dt.date, stamp: c
         if not coverage_active(member, today):
             raise CoverageInactive()
         chosen = sorted(set(request.beneficiaries))
-        people = [_beneficiary(member, pk) for pk in chosen]
+        people = _beneficiaries(member, chosen)
         valid_until = months_after(today, settings.DOCUMENTS_ENTITLEMENT_VALIDITY_MONTHS)
         if member.coverage_end is not None:
             valid_until = min(valid_until, member.coverage_end)

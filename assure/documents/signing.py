@@ -7,13 +7,16 @@ then sign exactly as production does, only with a certificate nobody else trusts
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import os
 import secrets
 from functools import cache
 from pathlib import Path
+from typing import Any
 
+from asn1crypto import cms
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -22,6 +25,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 
 KEY_NAME = "signing-key.pem"
 CERT_NAME = "signing-cert.pem"
@@ -110,12 +114,144 @@ def signing_pair() -> tuple[Path, Path]:
     return demo_pair_generate(Path(settings.DOCUMENTS_SIGNING_DIR))
 
 
+def _der(tag: int, body: bytes) -> bytes:
+    """One DER element: tag, definite length, contents."""
+    size = len(body)
+    if size < 0x80:
+        return bytes((tag, size)) + body
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(length))) + length + body
+
+
+class _Template:
+    """The parts of the fund's CMS container that are the same for every signature.
+
+    Taken from a container pyHanko assembles once; each signature then only encodes its message
+    digest attribute and its signature value between them (asn1crypto, pure Python, took most of
+    the signing time re-encoding the certificate and attributes every time). Built only if the
+    parts put back together give pyHanko's container byte for byte."""
+
+    def __init__(self, reference: cms.ContentInfo) -> None:
+        signed_data = reference["content"]
+        info = signed_data["signer_infos"][0]
+        self.head = reference["content_type"].dump()
+        self.signed_data_head = b"".join(
+            signed_data[name].dump()
+            for name in ("version", "digest_algorithms", "encap_content_info", "certificates")
+        )
+        self.info_head = b"".join(
+            info[name].dump() for name in ("version", "sid", "digest_algorithm")
+        )
+        self.info_algorithm = info["signature_algorithm"].dump()
+        self.attributes = [attribute.dump() for attribute in info["signed_attrs"]]
+        self.digest_at = [attribute["type"].native for attribute in info["signed_attrs"]].index(
+            "message_digest"
+        )
+        self.digest_type = info["signed_attrs"][self.digest_at]["type"].dump()
+
+    def signed_attributes(self, digest: bytes) -> bytes:
+        """The contents of the signed attributes' SET, in the reference's order."""
+        parts = list(self.attributes)
+        parts[self.digest_at] = _der(0x30, self.digest_type + _der(0x31, _der(0x04, digest)))
+        return b"".join(parts)
+
+    def container(self, attributes: bytes, signature: bytes) -> bytes:
+        info = _der(
+            0x30,
+            self.info_head
+            + _der(0xA0, attributes)  # [0] IMPLICIT SET OF Attribute
+            + self.info_algorithm
+            + _der(0x04, signature),
+        )
+        signed_data = _der(0x30, self.signed_data_head + _der(0x31, info))
+        return _der(0x30, self.head + _der(0xA0, signed_data))
+
+
+class FundSigner(signers.SimpleSigner):
+    """pyHanko's in-memory signer, with the CMS container assembled from precomputed parts.
+
+    Only the case certificates use takes the short path: a PAdES signature with SHA-256, no
+    timestamp and no extra signed attribute. The signed attributes are then exactly those pyHanko
+    puts (content type, message digest, signing certificate v2), in its order; anything else is
+    left to pyHanko unchanged."""
+
+    _template: _Template | None = None
+    _key: Any = None
+
+    @classmethod
+    def from_simple(cls, simple: signers.SimpleSigner) -> FundSigner:
+        signer = cls(
+            signing_cert=simple.signing_cert,
+            signing_key=simple.signing_key,
+            cert_registry=simple.cert_registry,
+        )
+        signer._key = serialization.load_der_private_key(simple.signing_key.dump(), None)
+        reference = asyncio.run(
+            signers.SimpleSigner.async_sign(signer, bytes(32), "sha256", use_pades=True)
+        )
+        template = _Template(reference)
+        info = reference["content"]["signer_infos"][0]
+        rebuilt = template.container(
+            template.signed_attributes(bytes(32)), info["signature"].native
+        )
+        if rebuilt == reference.dump() and {
+            attribute["type"].native for attribute in info["signed_attrs"]
+        } == {"content_type", "message_digest", "signing_certificate_v2"}:
+            signer._template = template
+        return signer
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        # pyHanko's reloads the private key from DER for every signature.
+        if isinstance(self._key, ec.EllipticCurvePrivateKey) and digest_algorithm == "sha256":
+            return self._key.sign(data, ec.ECDSA(hashes.SHA256()))
+        return super().sign_raw(data, digest_algorithm)
+
+    async def async_sign(  # type: ignore[override]
+        self,
+        data_digest: bytes,
+        digest_algorithm: str,
+        dry_run: bool = False,
+        use_pades: bool = False,
+        timestamper=None,
+        signed_attr_settings: PdfCMSSignedAttributes | None = None,
+        is_pdf_sig: bool = True,
+        encap_content_info=None,
+    ) -> cms.ContentInfo:
+        settings_ = signed_attr_settings or PdfCMSSignedAttributes()
+        template = self._template
+        if (
+            template is None
+            or dry_run
+            or not use_pades
+            or timestamper is not None
+            or not is_pdf_sig
+            or encap_content_info is not None
+            or digest_algorithm.lower() != "sha256"
+            or settings_.cades_signed_attrs is not None
+            or settings_.adobe_revinfo_attr is not None
+        ):
+            return await super().async_sign(
+                data_digest,
+                digest_algorithm,
+                dry_run=dry_run,
+                use_pades=use_pades,
+                timestamper=timestamper,
+                signed_attr_settings=signed_attr_settings,
+                is_pdf_sig=is_pdf_sig,
+                encap_content_info=encap_content_info,
+            )
+        attributes = template.signed_attributes(data_digest)
+        # The signature covers the attributes encoded as a SET (RFC 5652, 5.4).
+        signature = self.sign_raw(_der(0x31, attributes), "sha256")
+        return cms.ContentInfo.load(template.container(attributes, signature))
+
+
 @cache
-def _signer(key_path: str, cert_path: str) -> signers.SimpleSigner:
+def _signer(key_path: str, cert_path: str) -> FundSigner:
     signer = signers.SimpleSigner.load(key_path, cert_path)
     if signer is None:
         raise ImproperlyConfigured("The signing key or certificate cannot be read.")
-    return signer
+    return FundSigner.from_simple(signer)
 
 
 def signing_certificate_pem() -> bytes:

@@ -25,10 +25,14 @@ def member_session_for(request: HttpRequest) -> MemberSession | None:
     session_id = request.session.get(SESSION_KEY)
     if not session_id:
         return None
-    found = (
-        MemberSession.objects.select_related("account__member")
-        .filter(pk=session_id, kind=MemberSession.Kind.WEB, ended_at=None)
-        .first()
+    # A slice rather than first(): the key is unique, so no ORDER BY to build and run.
+    found = next(
+        iter(
+            MemberSession.objects.select_related("account__member").filter(
+                pk=session_id, kind=MemberSession.Kind.WEB, ended_at=None
+            )[:1]
+        ),
+        None,
     )
     now = timezone.now()
     if found is None or not found.account.is_active:

@@ -26,10 +26,10 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from assure.core.exceptions import NotFound, ValidationFailed
+from assure.core.exceptions import DomainError, NotFound, ValidationFailed
 from assure.core.models import AuditEvent
 from assure.core.services import Actor, audit_record
-from assure.identity import throttling
+from assure.identity import signals, throttling
 from assure.identity.exceptions import (
     AccountLocked,
     AddressBlocked,
@@ -410,7 +410,32 @@ def _challenge_create(
 def login(
     *, nir: str, secret_code: str, device_hash: str, address: str, device_label: str = ""
 ) -> LoginResult:
-    """NIR + code. Raises InvalidCredentials, SupersededCode, AccountLocked or AddressBlocked."""
+    """NIR + code. Raises InvalidCredentials, SupersededCode, AccountLocked or AddressBlocked.
+
+    Each outcome is announced by `signals.login_attempted` ("success", "failure" or "locked"), for
+    the layers above that count them; an outage is none of these and announces nothing.
+    """
+    try:
+        result = _login(
+            nir=nir,
+            secret_code=secret_code,
+            device_hash=device_hash,
+            address=address,
+            device_label=device_label,
+        )
+    except (AccountLocked, AddressBlocked):
+        signals.login_attempted.send(sender=login, outcome="locked")
+        raise
+    except DomainError:
+        signals.login_attempted.send(sender=login, outcome="failure")
+        raise
+    signals.login_attempted.send(sender=login, outcome="success")
+    return result
+
+
+def _login(
+    *, nir: str, secret_code: str, device_hash: str, address: str, device_label: str
+) -> LoginResult:
     normalized = _nir_or_none(nir)
     identifier = normalized or _compact(nir)
     state = throttling.login_state(identifier, address)

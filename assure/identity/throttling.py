@@ -7,21 +7,99 @@ minutes block the address 10 minutes (settings, since many members share an addr
 
 End times are stored as values and compared with the clock, not left to cache expiry, so a lock
 means the same on every backend and under a test's time machine.
+
+While Redis is unreachable the counters live in the database cache (the "fallback" alias of
+settings): sign-ins go on, still throttled across every process, and each process tries Redis
+again every RETRY_PRIMARY_SECONDS. Counts made during the outage stay in the database (a lock taken
+then is lifted by its end time as usual); counting starts afresh in Redis when it is back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from assure.identity.tokens import keyed_hash
 
 _DAY = 24 * 3600
+# After a failure, Redis is left alone this long before the next try: each sign-in does not pay
+# for a connection attempt.
+RETRY_PRIMARY_SECONDS = 10.0
+
+logger = logging.getLogger(__name__)
+
+
+def _outage_errors() -> tuple[type[BaseException], ...]:
+    """What an unreachable cache server raises; a missing key (ValueError on incr) is not one."""
+    errors: list[type[BaseException]] = [ConnectionError, TimeoutError]
+    try:
+        import redis.exceptions
+    except ImportError:  # pragma: no cover - redis ships with rq, a dependency
+        pass
+    else:
+        errors += [redis.exceptions.ConnectionError, redis.exceptions.TimeoutError]
+    return tuple(errors)
+
+
+_OUTAGE_ERRORS = _outage_errors()
+
+
+class _ResilientCache:
+    """The default cache, or the database fallback while the default one is unreachable."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._primary_down_until = 0.0
+
+    def _call(self, method: str, *args: Any) -> Any:
+        if "fallback" not in settings.CACHES:
+            return getattr(caches["default"], method)(*args)
+        if time.monotonic() >= self._primary_down_until:
+            try:
+                return getattr(caches["default"], method)(*args)
+            except _OUTAGE_ERRORS as exc:
+                with self._lock:
+                    self._primary_down_until = time.monotonic() + RETRY_PRIMARY_SECONDS
+                logger.warning(
+                    "cache unreachable (%s): throttling counts in the database for %.0f s",
+                    exc.__class__.__name__,
+                    RETRY_PRIMARY_SECONDS,
+                )
+        return getattr(caches["fallback"], method)(*args)
+
+    def using_fallback(self) -> bool:
+        return time.monotonic() < self._primary_down_until
+
+    def get(self, key: str) -> Any:
+        return self._call("get", key)
+
+    def get_many(self, keys: list[str]) -> dict[str, Any]:
+        return dict(self._call("get_many", keys))
+
+    def set(self, key: str, value: Any, timeout: int) -> None:
+        self._call("set", key, value, timeout)
+
+    def add(self, key: str, value: Any, timeout: int) -> bool:
+        return bool(self._call("add", key, value, timeout))
+
+    def incr(self, key: str) -> int:
+        return int(self._call("incr", key))
+
+    def delete_many(self, keys: list[str]) -> None:
+        self._call("delete_many", keys)
+
+
+cache = _ResilientCache()
 
 
 @dataclass(frozen=True)
@@ -34,12 +112,18 @@ def _key(kind: str, value: str) -> str:
 
 
 def _incr(key: str, ttl: int) -> int:
-    cache.add(key, 0, ttl)
-    try:
-        return int(cache.incr(key))
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, ttl)
-        return 1
+    # Django's database cache increments by a read then a write: two failures counted at the same
+    # moment by two processes could both read 10 and write 11, and an attacker sending many
+    # requests at once would get more tries than the limit. In one transaction the increment is
+    # atomic on SQLite, whose transactions begin IMMEDIATE (one writer at a time, settings);
+    # Redis increments atomically by itself (tests/security/test_credential_stuffing.py).
+    with transaction.atomic():
+        cache.add(key, 0, ttl)
+        try:
+            return int(cache.incr(key))
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, ttl)
+            return 1
 
 
 def _until(key: str) -> dt.datetime | None:

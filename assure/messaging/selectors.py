@@ -35,7 +35,10 @@ def subject_list() -> list[Subject]:
 
 
 def subject_get(code: str) -> Subject | None:
-    return Subject.objects.filter(code=code, active=True).first() if code else None
+    # A NUL byte is no subject's code, and PostgreSQL refuses it in a query (a 500, not a miss).
+    if not code or "\x00" in code:
+        return None
+    return Subject.objects.filter(code=code, active=True).first()
 
 
 def _cursor_encode(thread: Thread) -> str:

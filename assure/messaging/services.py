@@ -136,7 +136,11 @@ def thread_create(
     reference: str = "",
 ) -> Thread:
     """A new thread, routed to the subject's team, with its answer date."""
-    subject = Subject.objects.filter(code=subject_code, active=True).select_related("team").first()
+    subject = (
+        Subject.objects.filter(code=subject_code, active=True).select_related("team").first()
+        if "\x00" not in subject_code  # no code holds one, and PostgreSQL refuses it in a query
+        else None
+    )
     if subject is None:
         raise UnknownSubject(errors={"subject": [str(UnknownSubject.title)]})
     text = clean_body(body)

@@ -24,8 +24,14 @@ from assure.notifications.models import OutboxMessage
 logger = logging.getLogger(__name__)
 
 # Long enough for a slow SMTP server (EMAIL_TIMEOUT is 10 s) or a long letter; short enough that a
-# killed worker's message goes out again within minutes.
+# killed worker's message goes out again within minutes (settings.OUTBOX_LEASE_SECONDS).
 LEASE_SECONDS = 300
+
+
+def lease_seconds() -> int:
+    return int(getattr(settings, "OUTBOX_LEASE_SECONDS", LEASE_SECONDS))
+
+
 # A message whose task was queued this recently is left alone by the dispatcher.
 REDISPATCH_SECONDS = 120
 # Back-off stops growing at six hours: with the default 12 attempts, a message is retried for
@@ -76,7 +82,7 @@ def _claim(message_id: int, now: datetime) -> OutboxMessage | None:
             ).update(
                 status=OutboxMessage.Status.SENDING,
                 attempts=attempts,
-                lease_expires_at=now + timedelta(seconds=LEASE_SECONDS),
+                lease_expires_at=now + timedelta(seconds=lease_seconds()),
                 dispatched_at=None,
             )
             == 1

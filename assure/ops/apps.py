@@ -6,3 +6,8 @@ class OpsConfig(AppConfig):
 
     name = "assure.ops"
     label = "ops"
+
+    def ready(self) -> None:
+        from assure.ops import metrics
+
+        metrics.instrument()

@@ -77,3 +77,19 @@ logconfig_dict = {
         "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
     },
 }
+
+
+# Prometheus counters (assure/ops/metrics.py): each worker writes its own file in METRICS_DIR. The
+# master removes the files of a previous run when it starts, and folds an exited worker's counts
+# into one archive file, so that replacing workers (max_requests) neither loses counts nor leaves
+# a file per worker behind.
+def on_starting(server: object) -> None:
+    from assure.ops.metrics import metrics_dir_prepare
+
+    metrics_dir_prepare()
+
+
+def child_exit(server: object, worker: object) -> None:
+    from assure.ops.metrics import metrics_process_dead
+
+    metrics_process_dead(worker.pid, archive_owner=os.getpid())  # type: ignore[attr-defined]

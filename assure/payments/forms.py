@@ -46,22 +46,27 @@ class StatementFilterForm(forms.Form):
     def __init__(self, *args: Any, member: Member, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         people: list[tuple[str, Any]] = [("", _("Toutes")), (SELF, _("Vous-même"))]
-        people += [
-            (str(b.pk), f"{b.given_names} {b.birth_name}")
-            for b in Beneficiary.objects.filter(member_id=member.pk).order_by("birth_date", "pk")
-        ]
+        # Kept for the page, which names the person of each line from them without another read.
+        self.beneficiaries = list(
+            Beneficiary.objects.filter(member_id=member.pk).order_by("birth_date", "pk")
+        )
+        people += [(str(b.pk), f"{b.given_names} {b.birth_name}") for b in self.beneficiaries]
         self.fields["beneficiary"].choices = people  # type: ignore[attr-defined]
 
     def field_groups(self) -> SafeString:
         """Every filter's label, hint, errors and input, one after the other.
 
         The first page of Mes paiements shows the form empty: the fields that do not depend on the
-        member are then rendered once per language and kept, not rendered again on every request.
+        member are then rendered once per language and kept, not rendered again on every request;
+        the list of people is kept likewise for each list of names met (a member's usually stays
+        the same from one visit to the next).
         """
         parts = []
         for name in self.fields:
             if not self.is_bound and name in SHARED_FIELDS:
                 parts.append(_empty_field_group(get_language(), self, name))
+            elif not self.is_bound and name == "beneficiary":
+                parts.append(_empty_people_group(get_language(), self))
             else:
                 parts.append(str(self[name].as_field_group()))
         return mark_safe("\n      ".join(parts))  # noqa: S308 - the form's own rendering
@@ -94,6 +99,24 @@ def _empty_field_group(language: str | None, form: StatementFilterForm, name: st
         found = _EMPTY_FIELD_GROUPS[key] = str(form[name].as_field_group())
     return found
 
+
+def _empty_people_group(language: str | None, form: StatementFilterForm) -> str:
+    choices = tuple(
+        (value, str(label))
+        for value, label in form.fields["beneficiary"].choices  # type: ignore[attr-defined]
+    )
+    key = (language, choices)
+    found = _EMPTY_PEOPLE_GROUPS.get(key)
+    if found is None:
+        if len(_EMPTY_PEOPLE_GROUPS) >= _EMPTY_PEOPLE_GROUPS_MAX:
+            _EMPTY_PEOPLE_GROUPS.clear()
+        found = _EMPTY_PEOPLE_GROUPS[key] = str(form["beneficiary"].as_field_group())
+    return found
+
+
+# (language, people offered) → the beneficiary field's markup in an empty form; bounded.
+_EMPTY_PEOPLE_GROUPS: dict[tuple[str | None, tuple[tuple[str, str], ...]], str] = {}
+_EMPTY_PEOPLE_GROUPS_MAX = 2048
 
 # (language, field name) → the field's markup in an empty form.
 _EMPTY_FIELD_GROUPS: dict[tuple[str | None, str], str] = {}

@@ -12,7 +12,7 @@ import base64
 import binascii
 import datetime as dt
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assure.core.exceptions import NotFound, ValidationFailed
-from assure.members.models import Member
+from assure.members.models import Beneficiary, Member
 from assure.payments import rules
 from assure.payments.models import AllowancePayment, SickLeave, Statement
 
@@ -116,14 +116,24 @@ def statement_list_for_member(
     cursor: str | None = None,
     limit: int = DEFAULT_LIMIT,
     today: dt.date | None = None,
+    beneficiaries: Iterable[Beneficiary] | None = None,
 ) -> StatementPage:
-    """One page of the member's lines, newest care first; `next_cursor` continues it."""
+    """One page of the member's lines, newest care first; `next_cursor` continues it.
+
+    The lines carry their beneficiary's id. Given `beneficiaries` (the member's, already read by
+    the caller), each line also holds its beneficiary, set from them rather than joined.
+    """
     limit = max(1, min(limit, MAX_LIMIT))
     qs = _statements_for(member, filters or StatementFilters(), today)
     if cursor:
         day, pk = cursor_decode(cursor)
         qs = qs.filter(Q(care_date__lt=day) | Q(care_date=day, pk__lt=pk))
-    rows = list(qs.select_related("beneficiary").order_by("-care_date", "-pk")[: limit + 1])
+    rows = list(qs.order_by("-care_date", "-pk")[: limit + 1])
+    if beneficiaries is not None:
+        known = {b.pk: b for b in beneficiaries}
+        for row in rows:
+            if row.beneficiary_id in known:
+                row.beneficiary = known[row.beneficiary_id]
     more = len(rows) > limit
     items = rows[:limit]
     return StatementPage(items=items, next_cursor=cursor_encode(items[-1]) if more else None)

@@ -60,7 +60,10 @@ def statement_list(request: HttpRequest) -> HttpResponse:
     filters = form.filters() if request.GET else selectors.StatementFilters()
     try:
         page = selectors.statement_list_for_member(
-            member=member, filters=filters, cursor=request.GET.get("apres") or None
+            member=member,
+            filters=filters,
+            cursor=request.GET.get("apres") or None,
+            beneficiaries=form.beneficiaries,
         )
     except selectors.InvalidCursor:
         raise Http404 from None

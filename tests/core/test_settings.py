@@ -173,10 +173,13 @@ def test_database_and_redis_urls_switch_to_the_production_shape(load):
         "assure",
         "assure",
     )
-    assert db["OPTIONS"]["connect_timeout"] == 5
+    assert db["OPTIONS"]["connect_timeout"] == 3  # fail fast: the 503 page, not a hang
     assert s["TASKS"]["default"]["BACKEND"] == "django_tasks_rq.RQBackend"
     assert s["RQ_QUEUES"]["default"]["URL"] == "redis://cache.internal:6379/0"
     assert s["CACHES"]["default"]["LOCATION"] == "redis://cache.internal:6379/0"
+    # Redis down: throttling falls back to the database cache; sessions never depend on Redis.
+    assert s["CACHES"]["fallback"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    assert s["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"
     assert "django_rq" in s["INSTALLED_APPS"]
 
 

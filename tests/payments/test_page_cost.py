@@ -12,8 +12,9 @@ from django.utils import translation
 
 from assure.payments.forms import StatementFilterForm
 from assure.payments.models import Statement
-from assure.payments.templatetags.payments_format import statement_table
-from tests.members.factories import BeneficiaryFactory
+from assure.payments.selectors import statement_groups
+from assure.payments.templatetags.payments_format import payment_groups, statement_table
+from tests.members.factories import BeneficiaryFactory, MemberFactory
 from tests.payments.factories import StatementFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +67,31 @@ def test_statement_table_tag_writes_the_included_template_markup(member):
                 assert str(statement_table(shown, context["caption"])) == template.render(context)
 
 
+def test_payment_groups_tag_writes_the_included_template_markup(member):
+    child = BeneficiaryFactory(member=member, given_names="Léo <b>&")
+    StatementFactory(member=member, payment_reference="PAY-1", paid_to="member")
+    StatementFactory(member=member, payment_reference="PAY-1", beneficiary=child)
+    StatementFactory(member=member, payment_reference="PAY-<2>", paid_to="provider")
+    StatementFactory(member=member, payment_reference=None)
+    StatementFactory(member=member, status="rejected", paid_on=None, payment_reference=None)
+    StatementFactory(member=member, status="processing", paid_on=None, beneficiary=child)
+    lines = list(Statement.objects.filter(member=member).select_related("beneficiary"))
+    groups = statement_groups(member=member, items=lines)
+    assert {bool(g.reference) for g in groups} == {True, False}
+    assert {g.paid_to for g in groups if g.reference} == {"member", "provider"}
+    template = get_template("payments/includes/payment_groups.html")
+    for language in ("fr", "en"):
+        with translation.override(language):
+            for shown in (groups, groups[:1], groups[-2:], []):
+                expected = template.render({"groups": shown})
+                assert str(payment_groups(shown)) == expected
+            whole = str(payment_groups(groups))
+            assert ("Payé le" in whole) == (language == "fr")
+            assert ("Paid on" in whole) == (language == "en")
+            assert "Léo &lt;b&gt;&amp;" in whole
+            assert "PAY-" not in whole  # references are grouped on, not shown
+
+
 @pytest.mark.parametrize("data", [None, {"status": "paid", "start": "31/02/2026"}])
 def test_filter_form_markup_is_the_fields_markup(member, data):
     BeneficiaryFactory(member=member, given_names="Léo")
@@ -76,3 +102,18 @@ def test_filter_form_markup_is_the_fields_markup(member, data):
             expected = "\n      ".join(str(fresh[name].as_field_group()) for name in fresh.fields)
             assert form.field_groups() == expected
             assert "Léo" in form.field_groups()
+
+
+def test_kept_people_markup_follows_each_members_names(member):
+    BeneficiaryFactory(member=member, given_names="Léo")
+    other = MemberFactory()
+    BeneficiaryFactory(member=other, given_names="Inès")
+    for _ in range(2):
+        mine = StatementFilterForm(None, member=member).field_groups()
+        theirs = StatementFilterForm(None, member=other).field_groups()
+        assert "Léo" in mine
+        assert "Inès" not in mine
+        assert "Inès" in theirs
+        assert "Léo" not in theirs
+    BeneficiaryFactory(member=member, given_names="Zoé")
+    assert "Zoé" in StatementFilterForm(None, member=member).field_groups()

@@ -220,3 +220,19 @@ def test_sick_leaves_with_next_expected_payment(member):
     assert views[1].next_payment_expected is None
     assert selectors.next_allowance_for_member(member=member) == dt.date(2026, 11, 14)
     assert selectors.next_allowance_for_member(member=MemberFactory()) is None
+
+
+def test_a_page_names_each_lines_beneficiary_from_those_given(member, django_assert_num_queries):
+    lea = BeneficiaryFactory(member=member, given_names="Léa")
+    StatementFactory(member=member, beneficiary=lea, care_date=dt.date(2026, 3, 2))
+    StatementFactory(member=member, care_date=dt.date(2026, 3, 1))
+    people = list(member.beneficiaries.all())
+    with django_assert_num_queries(1):
+        page = selectors.statement_list_for_member(member=member, beneficiaries=people)
+        assert [s.beneficiary.given_names if s.beneficiary else None for s in page.items] == [
+            "Léa",
+            None,
+        ]
+    # Without them the lines still name their beneficiary, by id.
+    page = selectors.statement_list_for_member(member=member)
+    assert [s.beneficiary_id for s in page.items] == [lea.pk, None]

@@ -76,3 +76,11 @@ def production_shape_env(embedded_env) -> Iterator[dict[str, str]]:
     redis.Redis.from_url(own_redis, socket_timeout=5).flushdb()
     with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# The scale-out cluster (deploy/cluster.py) and its SMTP server, for tests/system/test_scale_out.py.
+from tests.system.cluster_fixtures import (  # noqa: E402, F401 - fixtures, found by name
+    cluster,
+    cluster_services,
+    cluster_smtp,
+)

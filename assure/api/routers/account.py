@@ -12,6 +12,7 @@ from ninja.responses import Status
 
 from assure.api.auth import member_auth
 from assure.api.routers.auth import AcceptedOut, LockedOut, ProblemOut
+from assure.api.throttling import AddressThrottle, AuthThrottle, MemberThrottle
 from assure.identity import selectors, services, throttling
 from assure.identity.models import Account, MemberSession
 
@@ -36,7 +37,12 @@ class TerminateIn(Schema):
     secret_code: str
 
 
-@router.get("sessions", response={200: SessionListOut, 401: ProblemOut})
+@router.get(
+    "sessions",
+    response={200: SessionListOut, 401: ProblemOut},
+    operation_id="sessions_list",
+    summary="The member's open sessions and app tokens",
+)
 def session_list(request: HttpRequest) -> SessionListOut:
     account: Account = request.member_account  # type: ignore[attr-defined]
     current: MemberSession = request.member_session  # type: ignore[attr-defined]
@@ -55,7 +61,12 @@ def session_list(request: HttpRequest) -> SessionListOut:
     )
 
 
-@router.delete("sessions/{session_id}", response={204: None, 401: ProblemOut, 404: ProblemOut})
+@router.delete(
+    "sessions/{session_id}",
+    response={204: None, 401: ProblemOut, 404: ProblemOut},
+    operation_id="sessions_delete",
+    summary="End one of the member's sessions",
+)
 def session_delete(request: HttpRequest, session_id: int) -> HttpResponse:
     account: Account = request.member_account  # type: ignore[attr-defined]
     services.session_end_for_member(
@@ -67,6 +78,9 @@ def session_delete(request: HttpRequest, session_id: int) -> HttpResponse:
 @router.post(
     "account/terminate",
     response={202: AcceptedOut, 400: ProblemOut, 401: ProblemOut, 423: LockedOut},
+    operation_id="account_terminate",
+    throttle=[AddressThrottle(), AuthThrottle(), MemberThrottle()],
+    summary="Close the account (the secret code is asked again)",
 )
 def account_terminate(request: HttpRequest, payload: TerminateIn) -> Status[AcceptedOut]:
     account: Account = request.member_account  # type: ignore[attr-defined]

@@ -11,13 +11,14 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from assure.api.auth import member_auth
+from assure.api.throttling import AddressThrottle, AuthThrottle, MemberThrottle
 from assure.core.exceptions import Throttled
 from assure.core.services import Actor
 from assure.identity import services, throttling
 from assure.identity.devices import device_label
 from assure.identity.models import MemberSession
 
-router = Router(tags=["auth"])
+router = Router(tags=["auth"], throttle=[AddressThrottle(), AuthThrottle()])
 
 
 class ProblemOut(Schema):
@@ -150,7 +151,11 @@ def _tokens(account: services.Account, label: str) -> TokensOut:
     )
 
 
-@router.post("signup", response={202: AcceptedOut, 400: ProblemOut, 429: ProblemOut})
+@router.post(
+    "signup",
+    summary="Ask for a provisional code (same answer whatever happens)",
+    response={202: AcceptedOut, 400: ProblemOut, 429: ProblemOut},
+)
 def signup(request: HttpRequest, payload: SignupIn) -> Status[AcceptedOut]:
     _budget(request, "signup")
     services.account_signup_request(
@@ -165,7 +170,11 @@ def signup(request: HttpRequest, payload: SignupIn) -> Status[AcceptedOut]:
     return Status(202, _accepted())
 
 
-@router.post("forgot-code", response={202: AcceptedOut, 400: ProblemOut, 429: ProblemOut})
+@router.post(
+    "forgot-code",
+    summary="Ask for a new provisional code after a forgotten secret code",
+    response={202: AcceptedOut, 400: ProblemOut, 429: ProblemOut},
+)
 def forgot_code(request: HttpRequest, payload: ForgotIn) -> Status[AcceptedOut]:
     _budget(request, "forgot")
     services.forgot_code_request(
@@ -174,7 +183,11 @@ def forgot_code(request: HttpRequest, payload: ForgotIn) -> Status[AcceptedOut]:
     return Status(202, _accepted())
 
 
-@router.post("account-check", response={202: AcceptedOut, 400: ProblemOut, 429: ProblemOut})
+@router.post(
+    "account-check",
+    summary="Ask whether an account exists (answered by e-mail or post)",
+    response={202: AcceptedOut, 400: ProblemOut, 429: ProblemOut},
+)
 def account_check(request: HttpRequest, payload: AccountCheckIn) -> Status[AcceptedOut]:
     _budget(request, "check")
     services.account_check_request(
@@ -188,6 +201,7 @@ def account_check(request: HttpRequest, payload: AccountCheckIn) -> Status[Accep
 
 @router.post(
     "login",
+    summary="Log in with NIR and secret code",
     response={
         200: TokensOut | SecondFactorOut | CodeChangeOut,
         400: ProblemOut,
@@ -212,7 +226,11 @@ def login(request: HttpRequest, payload: LoginIn) -> TokensOut | SecondFactorOut
     return _tokens(result.account, label)
 
 
-@router.post("second-factor", response={200: TokensOut, 400: ProblemOut, 401: ProblemOut})
+@router.post(
+    "second-factor",
+    summary="Finish a login with the e-mailed or authenticator code",
+    response={200: TokensOut, 400: ProblemOut, 401: ProblemOut},
+)
 def second_factor(request: HttpRequest, payload: SecondFactorIn) -> TokensOut:
     device_hash, label = _device(request, "")
     account = services.second_factor_verify(
@@ -225,7 +243,11 @@ def second_factor(request: HttpRequest, payload: SecondFactorIn) -> TokensOut:
     return _tokens(account, label)
 
 
-@router.post("secret-code", response={200: TokensOut, 400: WeakOut, 401: ProblemOut})
+@router.post(
+    "secret-code",
+    summary="Replace a provisional code by the member's own secret code",
+    response={200: TokensOut, 400: WeakOut, 401: ProblemOut},
+)
 def secret_code(request: HttpRequest, payload: SecretCodeIn) -> TokensOut:
     device_hash, label = _device(request, "")
     account = services.secret_code_set_with_challenge(
@@ -237,7 +259,11 @@ def secret_code(request: HttpRequest, payload: SecretCodeIn) -> TokensOut:
     return _tokens(account, label)
 
 
-@router.post("refresh", response={200: TokensOut, 400: ProblemOut, 401: ProblemOut})
+@router.post(
+    "refresh",
+    summary="New tokens for a refresh token (rotation; reuse revokes the family)",
+    response={200: TokensOut, 400: ProblemOut, 401: ProblemOut},
+)
 def refresh(request: HttpRequest, payload: RefreshIn) -> TokensOut:
     pair = services.app_tokens_refresh(refresh_token=payload.refresh_token)
     return TokensOut(
@@ -245,7 +271,13 @@ def refresh(request: HttpRequest, payload: RefreshIn) -> TokensOut:
     )
 
 
-@router.post("logout", auth=member_auth, response={204: None, 401: ProblemOut})
+@router.post(
+    "logout",
+    summary="End the session of this access token",
+    auth=member_auth,
+    throttle=[AddressThrottle(), AuthThrottle(), MemberThrottle()],
+    response={204: None, 401: ProblemOut},
+)
 def logout(request: HttpRequest) -> HttpResponse:
     session: MemberSession = request.member_session  # type: ignore[attr-defined]
     services.session_end(session=session, reason="logout")

@@ -6,6 +6,7 @@ through without being held in memory; the answer lists every rejected line.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.http import HttpRequest
@@ -16,18 +17,29 @@ from ninja.security import HttpBearer
 from assure.api.feed_tokens import feed_token_authenticate
 from assure.api.models import FeedToken
 from assure.api.problems import problem_response
+from assure.api.throttling import AddressThrottle, FeedThrottle, throttle_check
+from assure.core.exceptions import Throttled
 from assure.core.feeds import Reject, feed_get, feed_load, feed_names
 from assure.core.models import FeedRun
 
 NDJSON = "application/x-ndjson"
 
-router = Router(tags=["feeds"])
+router = Router(tags=["feeds"], throttle=[AddressThrottle(), FeedThrottle()])
+_address_throttle = AddressThrottle()
 
 
 class FeedTokenAuth(HttpBearer):
     """`Authorization: Bearer <feed token>`; a missing, unknown or revoked token is a 401."""
 
+    openapi_description = (
+        "A feed token of the fund's systems, created with `assure feed-token create NAME`: "
+        "`Authorization: Bearer <feed token>`. Member tokens are not accepted here."
+    )
+
     def __call__(self, request: HttpRequest) -> FeedToken:
+        wait = throttle_check(request, _address_throttle)
+        if wait is not None:
+            raise Throttled(extra={"retry_after": math.ceil(wait)})
         scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
         return feed_token_authenticate(token.strip() if scheme.lower() == "bearer" else None)
 

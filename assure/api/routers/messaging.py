@@ -233,6 +233,17 @@ def threads_reply(
     response={200: None, 401: ProblemOut, 404: ProblemOut},
     operation_id="attachments_get",
     summary="An attachment, always as a download",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The file, with `Content-Disposition: attachment`",
+                "content": {
+                    media: {"schema": {"type": "string", "format": "binary"}}
+                    for media in ("application/pdf", "image/jpeg", "image/png")
+                },
+            }
+        }
+    },
 )
 def attachments_get(request: HttpRequest, attachment_id: int) -> FileResponse:
     attachment = selectors.attachment_get_for_member(

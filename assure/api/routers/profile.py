@@ -8,13 +8,13 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from django.utils.translation import gettext
-from ninja import Query, Router, Schema
+from django.utils.translation import gettext, gettext_lazy
+from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from assure.api.auth import member_auth
 from assure.api.routers.auth import ProblemOut
-from assure.core.exceptions import NotFound
+from assure.core.exceptions import ValidationFailed
 from assure.identity import stepup
 from assure.identity.models import Account
 from assure.identity.services import member_actor
@@ -125,8 +125,13 @@ class ChangeListOut(Schema):
 
 
 class ChangeListQuery(Schema):
-    limit: int = DEFAULT_LIMIT
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
     cursor: str | None = None
+
+
+class InvalidCursor(ValidationFailed):
+    code = "invalid_cursor"
+    title = gettext_lazy("Le curseur de pagination est invalide.")
 
 
 def _member(request: HttpRequest) -> Member:
@@ -287,8 +292,8 @@ def me_bank_account_change(request: HttpRequest, body: BankAccountIn) -> Any:
 def _cursor_decode(cursor: str) -> int:
     try:
         return int(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
-    except (ValueError, binascii.Error):
-        raise NotFound() from None
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidCursor(errors={"cursor": ["invalid"]}) from None
 
 
 def _cursor_encode(pk: int) -> str:
@@ -297,12 +302,12 @@ def _cursor_encode(pk: int) -> str:
 
 @router.get(
     "me/changes",
-    response={200: ChangeListOut, 401: ProblemOut, 404: ProblemOut},
+    response={200: ChangeListOut, 400: ProblemOut, 401: ProblemOut},
     operation_id="me_changes_list",
     summary="History of the member's profile changes, newest first",
 )
 def me_changes_list(request: HttpRequest, query: Query[ChangeListQuery]) -> ChangeListOut:
-    limit = max(1, min(query.limit, MAX_LIMIT))
+    limit = query.limit
     qs = changes.profile_change_list_for_member(member=_member(request)).order_by("-id")
     if query.cursor:
         qs = qs.filter(id__lt=_cursor_decode(query.cursor))

@@ -18,6 +18,8 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
+from assure.payments.models import Statement
+
 register = Library()
 
 NBSP = "\u00a0"
@@ -76,7 +78,8 @@ def _statement_row(line: Any, detail_url: str) -> str:
     tag = ""
     if line.status != "paid":
         colour = "govuk-tag--red" if line.status == "rejected" else "govuk-tag--yellow"
-        tag = f'<br><strong class="govuk-tag {colour}">{esc(line.get_status_display())}</strong>'
+        label = _status_labels(get_language()).get(line.status) or line.get_status_display()
+        tag = f'<br><strong class="govuk-tag {colour}">{esc(label)}</strong>'
     amount = "—" if line.status == "rejected" else esc(format_euros(line.reimbursed))
     href = esc(detail_url.replace(str(_ANY_ID), str(line.pk)))
     return (
@@ -90,6 +93,18 @@ def _statement_row(line: Any, detail_url: str) -> str:
     )
 
 
+def _statement_table(lines: Any, caption: str, detail_url: str) -> str:
+    rows = "".join(_statement_row(line, detail_url) for line in lines)
+    return _table_head(get_language(), caption) + f"    {rows}\n  </tbody>\n</table>\n"
+
+
+@lru_cache(maxsize=8)
+def _status_labels(language: str | None) -> dict[str, str]:
+    """`get_status_display()` of every state in one language (the model's lookup of a lazy choice
+    label costs a translation and a hashing of every choice, line after line)."""
+    return {value: str(label) for value, label in Statement.Status.choices}
+
+
 @register.simple_tag
 def statement_table(lines: Any, caption: Any) -> SafeString:
     """A table of statement lines: care date, act (and for whom, and its state), reimbursed.
@@ -99,12 +114,62 @@ def statement_table(lines: Any, caption: Any) -> SafeString:
     `payments/includes/statement_table.html` holds the same markup, and a test keeps both equal.
     """
     detail_url = reverse("payments:detail", args=[_ANY_ID])
-    rows = "".join(_statement_row(line, detail_url) for line in lines)
     return mark_safe(  # noqa: S308 - every value above is escaped
-        _table_head(get_language(), conditional_escape(caption)) + f"    {rows}\n"
-        "  </tbody>\n"
-        "</table>\n"
+        _statement_table(lines, conditional_escape(caption), detail_url)
     )
+
+
+@lru_cache(maxsize=8)
+def _group_texts(language: str | None) -> dict[str, str]:
+    """The headings' texts in one language, looked up once rather than for every group."""
+    return {
+        "member": gettext("Payé le %(day)s sur votre compte : %(total)s"),
+        "provider": gettext("Payé le %(day)s au professionnel de santé : %(total)s"),
+        "paid": gettext("Payé le %(day)s"),
+        "rejected": conditional_escape(gettext("Remboursement refusé")),
+        "processing": conditional_escape(gettext("En cours de traitement")),
+        "caption": conditional_escape(gettext("Lignes de ce paiement")),
+        "empty": conditional_escape(gettext("Aucun paiement ne correspond à votre recherche.")),
+    }
+
+
+def _group_heading(group: Any, texts: dict[str, str]) -> str:
+    esc = conditional_escape
+    if group.reference:
+        text = texts["member"] if group.paid_to == "member" else texts["provider"]
+        return text % {
+            "day": esc(format_date(group.paid_on)),
+            "total": esc(format_euros(group.total)),
+        }
+    line = group.lines[0]
+    if line.status == "rejected":
+        return texts["rejected"]
+    if line.status == "paid":
+        return texts["paid"] % {"day": esc(format_date(line.paid_on))}
+    return texts["processing"]
+
+
+@register.simple_tag
+def payment_groups(groups: Any) -> SafeString:
+    """Every payment of a page of Mes paiements: its heading, then the table of its lines.
+
+    The same markup as `payments/includes/payment_groups.html` (a test keeps both equal), written
+    here because one heading translation, one include and one detail address per payment were
+    most of what the page still cost in the template engine.
+    """
+    texts = _group_texts(get_language())
+    if not groups:
+        return mark_safe(f'\n<p class="govuk-body">{texts["empty"]}</p>\n')  # noqa: S308
+    detail_url = reverse("payments:detail", args=[_ANY_ID])
+    parts = []
+    for number, group in enumerate(groups, start=1):
+        parts.append(
+            f'\n<section class="govuk-!-margin-bottom-6" aria-labelledby="group-{number}">\n'
+            f'  <h2 class="govuk-heading-s" id="group-{number}">'
+            f"{_group_heading(group, texts)}</h2>\n"
+            f"  {_statement_table(group.lines, texts['caption'], detail_url)}\n</section>\n"
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
 
 
 @lru_cache(maxsize=32)

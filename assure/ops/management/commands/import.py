@@ -1,7 +1,8 @@
 """`assure import FEED FILE`: load one of the fund's feeds (FEEDS.md) from a JSON Lines file.
 
 Exit status: 0 when every line was applied, 1 when some were rejected (listed in
-FILE.rejects.jsonl), 2 when the file could not be read at all (or its rejects file not written).
+FILE.rejects.jsonl), 2 when the file could not be read at all (or its rejects file not written),
+3 when the database became unreachable midway (run the same import again).
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import DatabaseError
 from tqdm import tqdm
 
 from assure.core.feeds import Reject, feed_get, feed_load, feed_names
+from assure.core.middleware import is_database_outage
 from assure.core.models import FeedRun
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_UNREADABLE = 2
+EXIT_DATABASE = 3  # the database went away midway (docs/operations.md, "Faults and what holds")
 
 
 def _system_user() -> str:
@@ -107,6 +111,16 @@ class Command(BaseCommand):
                 except OSError as exc:
                     self.stderr.write(f"{path}: input or output failed ({exc.strerror or exc}).")
                     raise SystemExit(EXIT_UNREADABLE) from exc
+                except DatabaseError as exc:
+                    if not is_database_outage(exc):
+                        raise
+                    # Every line is applied whole or not at all: rerunning the same file applies
+                    # the lines that were not, and counts the others as unchanged.
+                    self.stderr.write(
+                        f"{path}: the database became unreachable ({exc.__class__.__name__}); "
+                        "no line was half applied: run the same import again."
+                    )
+                    raise SystemExit(EXIT_DATABASE) from exc
             progress(size)
         finally:
             bar.close()

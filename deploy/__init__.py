@@ -1,0 +1,1 @@
+"""Production examples and the local cluster launcher (deploy/cluster.py)."""

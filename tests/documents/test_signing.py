@@ -1,0 +1,60 @@
+"""The fund's CMS container, assembled from precomputed parts, is the one pyHanko would build."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509 import load_der_x509_certificate
+from pyhanko.sign import signers
+
+from assure.documents.signing import _signer, signing_pair
+
+
+def _fund_signer():
+    key, cert = signing_pair()
+    return _signer(str(key), str(cert))
+
+
+def _without_signature(container) -> dict:
+    native = container.native
+    for info in native["content"]["signer_infos"]:
+        info.pop("signature")
+    return native
+
+
+def test_the_short_path_is_taken_for_the_fund_key():
+    assert _fund_signer()._template is not None
+
+
+def test_container_matches_pyhankos_but_for_the_signature_value():
+    signer = _fund_signer()
+    for text in (b"one document", b"another"):
+        digest = hashlib.sha256(text).digest()
+        ours = asyncio.run(signer.async_sign(digest, "sha256", use_pades=True))
+        theirs = asyncio.run(
+            signers.SimpleSigner.async_sign(signer, digest, "sha256", use_pades=True)
+        )
+        assert _without_signature(ours) == _without_signature(theirs)
+        info = ours["content"]["signer_infos"][0]
+        assert [
+            a["values"][0].native
+            for a in info["signed_attrs"]
+            if a["type"].native == "message_digest"
+        ] == [digest]
+        # The value verifies with the certificate's key over the attributes as a SET.
+        public = load_der_x509_certificate(signer.signing_cert.dump()).public_key()
+        attributes = info["signed_attrs"].untag().dump(force=True)
+        assert attributes[0] == 0x31
+        public.verify(info["signature"].native, attributes, ec.ECDSA(hashes.SHA256()))
+
+
+def test_other_requests_go_to_pyhanko():
+    signer = _fund_signer()
+    digest = hashlib.sha256(b"x").digest()
+    plain = asyncio.run(signer.async_sign(digest, "sha256", use_pades=False))
+    types = {a["type"].native for a in plain["content"]["signer_infos"][0]["signed_attrs"]}
+    # Outside PAdES pyHanko adds an attribute the short path never writes.
+    assert "cms_algorithm_protection" in types
