@@ -1,7 +1,8 @@
 """Request rates of the JSON API, counted in the shared cache so that every process sees one count.
 
-Fixed windows with an atomic increment (Redis, or the database cache on the embedded set-up):
-no read-modify-write race between gunicorn workers, one round trip a request. Each scope has its
+Fixed windows with an atomic increment (Redis's INCR, or one upsert on the database on the embedded
+set-up and while Redis is down: assure.core.counters): no read-modify-write race between gunicorn
+workers, one round trip a request and scope. Each scope has its
 rate in settings (API_THROTTLE_RATES, "count/seconds"); authentication endpoints get a stricter
 one on top of the per-address budget every endpoint shares.
 """
@@ -52,12 +53,7 @@ class ApiThrottle(BaseThrottle):
         now = time.time()
         start = int(now // window) * window
         key = f"api:throttle:{self.scope}:{ident}:{start}"
-        cache.add(key, 0, window + 5)
-        try:
-            hits = int(cache.incr(key))
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, window + 5)
-            hits = 1
+        hits = cache.count(key, window + 5)
         allowed = hits <= limit
         self._local.wait = None if allowed else max(1.0, start + window - now)
         counted[self.scope] = allowed

@@ -107,3 +107,19 @@ class FeedRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.feed} {self.source} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class RateCounter(models.Model):
+    """A request count shared by every process when there is no Redis (or while it is down).
+
+    Django's database cache increments by a read then a write, in several queries; this table is
+    counted in one atomic statement (`assure.core.counters.increment`). Rows are fixed windows:
+    `expires_at` (Unix seconds) ends the count, and expired rows are purged as counting goes on.
+    """
+
+    key = models.CharField(max_length=200, primary_key=True)
+    count = models.BigIntegerField()
+    expires_at = models.BigIntegerField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.count}"

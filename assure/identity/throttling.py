@@ -25,10 +25,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from assure.core import counters
 from assure.identity.tokens import keyed_hash
 
 _DAY = 24 * 3600
@@ -68,14 +70,34 @@ class _ResilientCache:
             try:
                 return getattr(caches["default"], method)(*args)
             except _OUTAGE_ERRORS as exc:
-                with self._lock:
-                    self._primary_down_until = time.monotonic() + RETRY_PRIMARY_SECONDS
-                logger.warning(
-                    "cache unreachable (%s): throttling counts in the database for %.0f s",
-                    exc.__class__.__name__,
-                    RETRY_PRIMARY_SECONDS,
-                )
+                self._primary_unreachable(exc)
         return getattr(caches["fallback"], method)(*args)
+
+    def _primary_unreachable(self, exc: BaseException) -> None:
+        with self._lock:
+            self._primary_down_until = time.monotonic() + RETRY_PRIMARY_SECONDS
+        logger.warning(
+            "cache unreachable (%s): throttling counts in the database for %.0f s",
+            exc.__class__.__name__,
+            RETRY_PRIMARY_SECONDS,
+        )
+
+    def count(self, key: str, ttl: int) -> int:
+        """Adds one to a counter that lives `ttl` seconds, atomically, and returns it: Redis's
+        INCR, or one statement on the database when the cache is the database (embedded set-up)
+        or Redis is down (`assure.core.counters`)."""
+        primary = caches["default"]
+        if not isinstance(primary, DatabaseCache) and time.monotonic() >= self._primary_down_until:
+            try:
+                primary.add(key, 0, ttl)
+                try:
+                    return int(primary.incr(key))
+                except ValueError:  # expired between add and incr
+                    primary.set(key, 1, ttl)
+                    return 1
+            except _OUTAGE_ERRORS as exc:
+                self._primary_unreachable(exc)
+        return counters.increment(key, ttl)
 
     def using_fallback(self) -> bool:
         return time.monotonic() < self._primary_down_until

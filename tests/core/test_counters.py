@@ -1,0 +1,63 @@
+"""Shared counters on the database: one statement, windows that end, nothing lost at once."""
+
+from __future__ import annotations
+
+import threading
+from unittest import mock
+
+import pytest
+from django.db import close_old_connections
+
+from assure.core import counters
+from assure.core.models import RateCounter
+
+
+@pytest.mark.django_db
+def test_counts_up_then_starts_again_when_the_window_has_ended():
+    with mock.patch("assure.core.counters.time.time", return_value=1_000_000.0):
+        assert [counters.increment("k", 60) for _ in range(3)] == [1, 2, 3]
+        assert counters.increment("other", 60) == 1
+    with mock.patch("assure.core.counters.time.time", return_value=1_000_059.0):
+        assert counters.increment("k", 60) == 4
+    with mock.patch("assure.core.counters.time.time", return_value=1_000_060.0):
+        assert counters.increment("k", 60) == 1
+    assert RateCounter.objects.get(key="k").expires_at == 1_000_120
+
+
+@pytest.mark.django_db
+def test_expired_rows_are_purged_as_counting_goes_on():
+    with mock.patch("assure.core.counters.time.time", return_value=1_000_000.0):
+        for index in range(5):
+            counters.increment(f"old-{index}", 10)
+    with (
+        mock.patch("assure.core.counters.time.time", return_value=1_000_100.0),
+        mock.patch("assure.core.counters.random.randrange", return_value=0),
+    ):
+        counters.increment("new", 10)
+    assert list(RateCounter.objects.values_list("key", flat=True)) == ["new"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_simultaneous_increments_are_all_counted():
+    # Django's database cache would read the same value in two threads and write it back once.
+    results: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def count() -> None:
+        try:
+            start.wait()
+            for _ in range(25):
+                value = counters.increment("shared", 60)
+                with lock:
+                    results.append(value)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=count) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == list(range(1, 201))
