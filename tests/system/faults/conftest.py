@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import need_service
-from tests.system.conftest import REPO
+from tests.system.conftest import REPO, run_assure
 
 FAULTCTL = REPO / "tests" / "system" / "faults" / "faultctl.py"
 START_TIMEOUT = 90.0
@@ -308,20 +308,6 @@ def base_env(data_dir: Path) -> dict[str, str]:
     }
     env.update(ASSURE_DATA_DIR=str(data_dir), PYTHONPATH=str(REPO), ASSURE_LOG_LEVEL="INFO")
     return env
-
-
-def run_assure(env: dict[str, str], *args: str, timeout: float = 180) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "assure", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 def faultctl(env: dict[str, str], *args: object) -> Any:
