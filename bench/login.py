@@ -315,7 +315,16 @@ def main() -> None:
 
     print("load average at start: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     port = _free_port()
-    env = dict(os.environ, ASSURE_DATA_DIR=data_dir, DJANGO_SETTINGS_MODULE="assure.settings")
+    # The API's request budgets (30 auth requests a minute per address) would answer 429 to a
+    # benchmark client on one address: lift them for this throw-away server only.
+    env = dict(
+        os.environ,
+        ASSURE_DATA_DIR=data_dir,
+        DJANGO_SETTINGS_MODULE="assure.settings",
+        ASSURE_API_RATE_ADDRESS=os.environ.get("ASSURE_API_RATE_ADDRESS", "1000000/60"),
+        ASSURE_API_RATE_AUTH=os.environ.get("ASSURE_API_RATE_AUTH", "1000000/60"),
+        ASSURE_API_RATE_MEMBER=os.environ.get("ASSURE_API_RATE_MEMBER", "1000000/60"),
+    )
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
