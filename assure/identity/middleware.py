@@ -14,6 +14,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from assure.identity import selectors
 from assure.identity.models import MemberSession
 
 SESSION_KEY = "identity_member_session"
@@ -25,15 +26,7 @@ def member_session_for(request: HttpRequest) -> MemberSession | None:
     session_id = request.session.get(SESSION_KEY)
     if not session_id:
         return None
-    # A slice rather than first(): the key is unique, so no ORDER BY to build and run.
-    found = next(
-        iter(
-            MemberSession.objects.select_related("account__member").filter(
-                pk=session_id, kind=MemberSession.Kind.WEB, ended_at=None
-            )[:1]
-        ),
-        None,
-    )
+    found = selectors.live_session(session_id, MemberSession.Kind.WEB)
     now = timezone.now()
     if found is None or not found.account.is_active:
         request.session.flush()

@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from assure.core.exceptions import DomainError, NotFound, ValidationFailed
 from assure.core.models import AuditEvent
 from assure.core.services import Actor, audit_record
-from assure.identity import signals, throttling
+from assure.identity import selectors, signals, throttling
 from assure.identity.exceptions import (
     AccountLocked,
     AddressBlocked,
@@ -913,11 +913,7 @@ def access_token_session(token: str) -> MemberSession | None:
         )
     except signing.BadSignature:
         return None
-    session = (
-        MemberSession.objects.select_related("account__member")
-        .filter(pk=data.get("s"), kind=MemberSession.Kind.APP, ended_at=None)
-        .first()
-    )
+    session = selectors.live_session(data.get("s"), MemberSession.Kind.APP)
     if session is None or not session.account.is_active:
         return None
     return session

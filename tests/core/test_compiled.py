@@ -1,0 +1,104 @@
+"""A read compiled once gives the same objects as the queryset it was made from."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from assure.core.compiled import CompiledRead
+from assure.identity import selectors
+from assure.identity.models import MemberSession
+from tests.identity.helpers import active_account
+from tests.members.factories import MemberFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _query(session_id: int, kind: str):
+    return MemberSession.objects.select_related("account__member").filter(
+        pk=session_id, kind=kind, ended_at=None
+    )[:1]
+
+
+def _fields(obj) -> dict[str, object]:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+def _session(kind: str = MemberSession.Kind.APP) -> MemberSession:
+    member = MemberFactory(
+        given_names="Zoé Anne",
+        birth_name="N'DIAYE",
+        birth_date=dt.date(1985, 5, 14),
+        email="zoe@example.org",
+    )
+    account = active_account(member, email_verified=True, activated_at=timezone.now())
+    return MemberSession.objects.create(account=account, kind=kind, device_label="Téléphone")
+
+
+def test_same_objects_as_the_queryset():
+    session = _session()
+    read = CompiledRead(MemberSession, _query, stand_ins=(-1, "-"))
+
+    expected = next(iter(_query(session.pk, "app")))
+    got = read.first(session.pk, "app")
+
+    assert got is not None
+    assert _fields(got) == _fields(expected)
+    assert _fields(got.account) == _fields(expected.account)
+    assert _fields(got.account.member) == _fields(expected.account.member)
+    # Typed as Django types them: datetimes aware, dates as dates, booleans as booleans.
+    assert isinstance(got.created_at, dt.datetime) and got.created_at.tzinfo is not None
+    assert got.account.member.birth_date == dt.date(1985, 5, 14)
+    assert got.account.email_verified is True
+    assert got._state.adding is False and got._state.db == "default"
+
+
+def test_one_query_and_the_related_objects_come_with_it():
+    session = _session()
+    read = CompiledRead(MemberSession, _query, stand_ins=(-1, "-"))
+    read.first(session.pk, "app")  # compiled here
+
+    with CaptureQueriesContext(connection) as queries:
+        got = read.first(session.pk, "app")
+        assert got is not None
+        assert got.account.member.given_names == "Zoé Anne"
+    assert len(queries) == 1
+
+
+def test_other_values_and_nothing_found():
+    first, second = _session(), _session(MemberSession.Kind.WEB)
+    read = CompiledRead(MemberSession, _query, stand_ins=(-1, "-"))
+
+    assert read.first(first.pk, "app").pk == first.pk
+    assert read.first(second.pk, "web").pk == second.pk
+    # The filters still hold: wrong kind, missing key, ended session.
+    assert read.first(second.pk, "app") is None
+    assert read.first(second.pk + 1000, "web") is None
+    MemberSession.objects.filter(pk=first.pk).update(ended_at=timezone.now())
+    assert read.first(first.pk, "app") is None
+
+
+def test_ambiguous_stand_ins_fall_back_to_the_orm():
+    session = _session()
+
+    def twice(session_id: int, kind: str):
+        # The same argument twice among the parameters: its place cannot be known.
+        return MemberSession.objects.filter(pk__gte=session_id, pk__lte=session_id, kind=kind)[:1]
+
+    read = CompiledRead(MemberSession, twice, stand_ins=(-1, "-"))
+    got = read.first(session.pk, "app")
+    assert got is not None and got.pk == session.pk
+    assert read.first(session.pk, "web") is None
+    assert read._plans["default"] is None  # read through the ORM
+
+
+def test_live_session_takes_only_integer_keys():
+    session = _session()
+    assert selectors.live_session(session.pk, MemberSession.Kind.APP).pk == session.pk
+    assert selectors.live_session(str(session.pk), MemberSession.Kind.APP) is None
+    assert selectors.live_session(None, MemberSession.Kind.APP) is None
+    assert selectors.live_session(True, MemberSession.Kind.APP) is None
