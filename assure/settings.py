@@ -228,7 +228,7 @@ if REDIS_URL:
     }
     # Sessions live in the database alone: a Redis outage logs nobody out and blocks no login, and
     # a logout during one is never undone by a stale cached copy (docs/operations.md, faults).
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    SESSION_ENGINE = "assure.core.sessions"
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
     INSTALLED_APPS += ["django_rq"]
@@ -242,7 +242,7 @@ else:
             "OPTIONS": {"MAX_ENTRIES": DATABASE_CACHE_MAX_ENTRIES},
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    SESSION_ENGINE = "assure.core.sessions"
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # --- E-mail ---------------------------------------------------------------------------------------

@@ -15,13 +15,14 @@ wrong answer.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.db import connections, models, router
-from django.db.models.query import get_related_populators
+from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
@@ -40,8 +41,18 @@ class _Plan:
     end: int
 
 
+def _adapt(connection: Any, value: Any) -> Any:
+    """A value as the database receives it among the parameters, as Django's date and time
+    fields prepare it (SQLite takes them as text, for instance)."""
+    if isinstance(value, dt.datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, dt.date):
+        return connection.ops.adapt_datefield_value(value)
+    return value
+
+
 class CompiledRead(Generic[ModelT]):
-    """The first instance of `build(*stand_ins)`, for other values of the same arguments.
+    """`build(*args)` read through SQL compiled once: its first instance, or all of them.
 
     `build` must return a queryset (filtered by its arguments, sliced to what is wanted); the
     stand-ins must be values no real call uses and that the database accepts for those columns.
@@ -57,22 +68,34 @@ class CompiledRead(Generic[ModelT]):
         self._lock = threading.Lock()
 
     def first(self, *args: Any) -> ModelT | None:
-        alias = router.db_for_read(self._model)
-        plan = self._plans.get(alias, False)
-        if plan is False:
-            with self._lock:
-                plan = self._plans[alias] = self._plan(alias)
-        if plan is None:
+        rows = self._rows(args, one=True)
+        if rows is None:
             return next(iter(self._build(*args)), None)
+        return rows[0] if rows else None
+
+    def all(self, *args: Any) -> list[ModelT]:
+        rows = self._rows(args, one=False)
+        if rows is None:
+            return list(self._build(*args))
+        return rows
+
+    def _rows(self, args: tuple[Any, ...], *, one: bool) -> list[ModelT] | None:
+        """The instances, or None when this queryset cannot be kept compiled."""
+        alias = router.db_for_read(self._model)
+        if alias not in self._plans:
+            with self._lock:
+                self._plans[alias] = self._plan(alias)
+        plan = self._plans[alias]
+        if plan is None:
+            return None
+        connection = connections[alias]
         params = list(plan.params)
         for slot, value in zip(plan.slots, args, strict=True):
-            params[slot] = value
-        with connections[alias].cursor() as cursor:
+            params[slot] = _adapt(connection, value)
+        with connection.cursor() as cursor:
             cursor.execute(plan.sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        return self._instance(plan, alias, row)
+            rows = cursor.fetchmany(1) if one else cursor.fetchall()
+        return [self._instance(plan, alias, row) for row in rows]
 
     def _plan(self, alias: str) -> _Plan | None:
         queryset = self._build(*self._stand_ins)
@@ -81,7 +104,8 @@ class CompiledRead(Generic[ModelT]):
         params = tuple(params)
         slots = []
         for stand_in in self._stand_ins:
-            found = [i for i, value in enumerate(params) if value == stand_in]
+            written = _adapt(connections[alias], stand_in)
+            found = [i for i, value in enumerate(params) if value == written]
             if len(found) != 1:
                 return None
             slots.append(found[0])

@@ -10,9 +10,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from assure.members.models import Beneficiary, Member
+from assure.members.models import Member
 from assure.payments.models import Category
-from assure.payments.selectors import SELF, StatementFilters
+from assure.payments.selectors import SELF, StatementFilters, beneficiaries_for_member
 
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
 # The fields whose empty markup is the same for every member (only the language changes it).
@@ -47,9 +47,7 @@ class StatementFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         people: list[tuple[str, Any]] = [("", _("Toutes")), (SELF, _("Vous-même"))]
         # Kept for the page, which names the person of each line from them without another read.
-        self.beneficiaries = list(
-            Beneficiary.objects.filter(member_id=member.pk).order_by("birth_date", "pk")
-        )
+        self.beneficiaries = beneficiaries_for_member(member=member)
         people += [(str(b.pk), f"{b.given_names} {b.birth_name}") for b in self.beneficiaries]
         self.fields["beneficiary"].choices = people  # type: ignore[attr-defined]
 

@@ -21,6 +21,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from assure.core.compiled import CompiledRead
 from assure.core.exceptions import NotFound, ValidationFailed
 from assure.members.models import Beneficiary, Member
 from assure.payments import rules
@@ -109,6 +110,28 @@ def _statements_for(member: Member, filters: StatementFilters, today: dt.date | 
     return qs
 
 
+def _first_page_query(member_id: int, start: dt.date) -> QuerySet[Statement]:
+    return Statement.objects.filter(member_id=member_id, care_date__gte=start).order_by(
+        "-care_date", "-pk"
+    )[: DEFAULT_LIMIT + 1]
+
+
+def _beneficiaries_query(member_id: int) -> QuerySet[Beneficiary]:
+    return Beneficiary.objects.filter(member_id=member_id).order_by("birth_date", "pk")
+
+
+_beneficiaries = CompiledRead(Beneficiary, _beneficiaries_query, stand_ins=(-1,))
+
+
+def beneficiaries_for_member(*, member: Member) -> list[Beneficiary]:
+    """Every beneficiary the member has held, eldest first: the people their lines may name."""
+    return _beneficiaries.all(member.pk)
+
+
+# The page members open most (Mes paiements and the API without filters): compiled once.
+_first_page = CompiledRead(Statement, _first_page_query, stand_ins=(-1, dt.date(1000, 1, 1)))
+
+
 def statement_list_for_member(
     *,
     member: Member,
@@ -124,11 +147,15 @@ def statement_list_for_member(
     the caller), each line also holds its beneficiary, set from them rather than joined.
     """
     limit = max(1, min(limit, MAX_LIMIT))
-    qs = _statements_for(member, filters or StatementFilters(), today)
-    if cursor:
-        day, pk = cursor_decode(cursor)
-        qs = qs.filter(Q(care_date__lt=day) | Q(care_date=day, pk__lt=pk))
-    rows = list(qs.order_by("-care_date", "-pk")[: limit + 1])
+    filters = filters or StatementFilters()
+    if filters == StatementFilters() and not cursor and limit == DEFAULT_LIMIT:
+        rows = _first_page.all(member.pk, history_start(today))
+    else:
+        qs = _statements_for(member, filters, today)
+        if cursor:
+            day, pk = cursor_decode(cursor)
+            qs = qs.filter(Q(care_date__lt=day) | Q(care_date=day, pk__lt=pk))
+        rows = list(qs.order_by("-care_date", "-pk")[: limit + 1])
     if beneficiaries is not None:
         known = {b.pk: b for b in beneficiaries}
         for row in rows:

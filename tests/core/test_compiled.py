@@ -51,10 +51,12 @@ def test_same_objects_as_the_queryset():
     assert _fields(got.account) == _fields(expected.account)
     assert _fields(got.account.member) == _fields(expected.account.member)
     # Typed as Django types them: datetimes aware, dates as dates, booleans as booleans.
-    assert isinstance(got.created_at, dt.datetime) and got.created_at.tzinfo is not None
+    assert isinstance(got.created_at, dt.datetime)
+    assert got.created_at.tzinfo is not None
     assert got.account.member.birth_date == dt.date(1985, 5, 14)
     assert got.account.email_verified is True
-    assert got._state.adding is False and got._state.db == "default"
+    assert got._state.adding is False
+    assert got._state.db == "default"
 
 
 def test_one_query_and_the_related_objects_come_with_it():
@@ -91,7 +93,8 @@ def test_ambiguous_stand_ins_fall_back_to_the_orm():
 
     read = CompiledRead(MemberSession, twice, stand_ins=(-1, "-"))
     got = read.first(session.pk, "app")
-    assert got is not None and got.pk == session.pk
+    assert got is not None
+    assert got.pk == session.pk
     assert read.first(session.pk, "web") is None
     assert read._plans["default"] is None  # read through the ORM
 
@@ -102,3 +105,21 @@ def test_live_session_takes_only_integer_keys():
     assert selectors.live_session(str(session.pk), MemberSession.Kind.APP) is None
     assert selectors.live_session(None, MemberSession.Kind.APP) is None
     assert selectors.live_session(True, MemberSession.Kind.APP) is None
+
+
+def test_dates_and_lists_as_the_queryset_gives_them():
+    from assure.members.models import Member
+
+    for year in (1950, 1985, 2001):
+        MemberFactory(birth_date=dt.date(year, 5, 14))
+
+    def born_since(day: dt.date):
+        return Member.objects.filter(birth_date__gte=day).order_by("-birth_date", "pk")[:10]
+
+    read = CompiledRead(Member, born_since, stand_ins=(dt.date(1000, 1, 1),))
+    got = read.all(dt.date(1980, 1, 1))
+    assert read._plans["default"] is not None  # the date found its place: compiled, not the ORM
+    assert [m.birth_date.year for m in got] == [2001, 1985]
+    assert [_fields(m) for m in got] == [_fields(m) for m in born_since(dt.date(1980, 1, 1))]
+    assert read.all(dt.date(2010, 1, 1)) == []
+    assert read.first(dt.date(1900, 1, 1)).birth_date.year == 2001
