@@ -13,6 +13,9 @@ On a fresh database whose name starts with assure_bench (dropped and created her
    `/mes-paiements/` for each member, and `GET /api/v1/statements` for the large one, in
    `--rounds` rounds taken in turn.
 
+`--redis URL` runs the server on the production shape (cache and request budgets in Redis);
+without it they are counted in PostgreSQL, as the embedded set-up counts them in its database.
+
 Prints req/s, p50 and p99 and the ratios of issue 4: page ÷ bare ≥ 0.15, API ÷ bare ≥ 0.25,
 p99 ≤ 5 times p50, first page 10,000 lines ÷ 10 lines ≤ 1.2 (in time). Nothing is asserted.
 """
@@ -188,6 +191,12 @@ def main() -> None:
     # The requests take turns over several rounds, so that a change of load on the machine during
     # the run weighs on each of them alike rather than on whichever ran at the time.
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--redis",
+        default="",
+        help="REDIS_URL for the server (the production shape: cache and request budgets in "
+        "Redis); without it they are counted in the database, as on the embedded set-up",
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -202,10 +211,13 @@ def main() -> None:
         ASSURE_API_RATE_MEMBER=os.environ.get("ASSURE_API_RATE_MEMBER", "1000000/60"),
     )
     env.pop("REDIS_URL", None)
+    if args.redis:
+        env["REDIS_URL"] = args.redis
     assure = str(ROOT / ".venv" / "bin" / "assure")
     subprocess.run([assure, "migrate", "-v", "0"], env=env, check=True)
     os.environ.update(env)
-    os.environ.pop("REDIS_URL", None)
+    if not args.redis:
+        os.environ.pop("REDIS_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "assure.settings")
     sys.path.insert(0, str(ROOT))
     import django
@@ -278,7 +290,8 @@ def main() -> None:
     results = {name: _summary(done) for name, done in runs.items()}
     print(
         f"{args.workers} gunicorn workers, {args.threads} client threads, {args.seconds:.0f} s each"
-        f" in {max(1, args.rounds)} rounds taken in turn"
+        f" in {max(1, args.rounds)} rounds taken in turn, request budgets in "
+        + ("Redis" if args.redis else "PostgreSQL")
     )
     print("| request | req/s | p50 ms | p99 ms | errors |")
     print("|---|---:|---:|---:|---:|")

@@ -26,6 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -54,6 +55,19 @@ def _outage_errors() -> tuple[type[BaseException], ...]:
 
 
 _OUTAGE_ERRORS = _outage_errors()
+
+
+def _redis_count(primary: RedisCache, key: str, ttl: int) -> int:
+    """Create-with-expiry-if-absent and INCR in one MULTI/EXEC, one round trip (Django's add then
+    incr take three: SET NX, EXISTS, INCR). Atomic, so the key can neither slide its window nor
+    be left without an expiry; plain commands every Redis version has."""
+    full_key = primary.make_and_validate_key(key)
+    client = primary._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]
+    pipeline = client.pipeline(transaction=True)
+    pipeline.set(full_key, 0, ex=ttl, nx=True)
+    pipeline.incr(full_key)
+    _created, count = pipeline.execute()
+    return int(count)
 
 
 class _ResilientCache:
@@ -89,6 +103,8 @@ class _ResilientCache:
         primary = caches["default"]
         if not isinstance(primary, DatabaseCache) and time.monotonic() >= self._primary_down_until:
             try:
+                if isinstance(primary, RedisCache):
+                    return _redis_count(primary, key, ttl)
                 primary.add(key, 0, ttl)
                 try:
                     return int(primary.incr(key))

@@ -61,3 +61,65 @@ def test_simultaneous_increments_are_all_counted():
     for thread in threads:
         thread.join()
     assert sorted(results) == list(range(1, 201))
+
+
+@pytest.mark.redis
+def test_redis_counts_with_an_expiry_that_does_not_slide():
+    import time
+    import uuid
+
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    from assure.identity.throttling import cache as shared
+
+    primary = caches["default"]
+    assert isinstance(primary, RedisCache)
+    key = f"test:count:{uuid.uuid4().hex}"
+    full_key = primary.make_and_validate_key(key)
+    client = primary._cache.get_client(full_key, write=True)
+
+    assert [shared.count(key, 60) for _ in range(3)] == [1, 2, 3]
+    first_ttl = client.pttl(full_key)
+    assert 55_000 < first_ttl <= 60_000
+    time.sleep(0.3)
+    assert shared.count(key, 60) == 4
+    assert client.pttl(full_key) <= first_ttl - 250  # counting again does not extend the window
+    client.delete(full_key)
+    assert shared.count(key, 60) == 1  # a window that ended starts again from one
+
+
+@pytest.mark.redis
+def test_redis_simultaneous_counts_are_all_counted():
+    import uuid
+
+    from assure.identity.throttling import cache as shared
+
+    key = f"test:count:{uuid.uuid4().hex}"
+    results: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def count() -> None:
+        start.wait()
+        for _ in range(25):
+            value = shared.count(key, 60)
+            with lock:
+                results.append(value)
+
+    threads = [threading.Thread(target=count) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == list(range(1, 201))
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_counters_skip_the_write_ahead_log_on_postgresql():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = 'core_ratecounter'")
+        assert cursor.fetchone() == ("u",)  # unlogged
