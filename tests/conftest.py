@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -18,6 +20,14 @@ def need_service(name: str, available: bool, why: str) -> None:
     if IN_CI:
         pytest.fail(message)
     pytest.skip(f"SKIPPED LOUDLY: {message}")
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in French, whatever language a test before it left active."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

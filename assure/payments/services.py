@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection
 from django.utils import timezone
 
+from assure.core.bulk_keys import KEYS_ARRAY, rows_for_keys
 from assure.core.exceptions import DomainError
 from assure.core.feeds import LINE, ErrorCode, Outcome, ParsedLine, Reject
 from assure.core.models import AuditEvent
@@ -75,7 +76,51 @@ ALLOWANCE_FEED_FIELDS = [
 
 
 def _members_by_nir(nirs: Iterable[str]) -> dict[str, int]:
-    return dict(Member.objects.filter(nir__in=set(nirs)).values_list("nir", "pk"))
+    wanted = sorted(set(nirs))
+    if connection.vendor == "postgresql":
+        return dict(rows_for_keys(_MEMBERS_BY_NIR, wanted))  # type: ignore[arg-type]
+    return dict(Member.objects.filter(nir__in=wanted).values_list("nir", "pk"))
+
+
+def _beneficiaries_by_external_id(external_ids: set[str]) -> dict[str, tuple[int, int]]:
+    """external id → (beneficiary id, its member's id)."""
+    if not external_ids:
+        return {}
+    if connection.vendor == "postgresql":
+        rows = rows_for_keys(_BENEFICIARIES_BY_EXTERNAL_ID, sorted(external_ids))
+    else:
+        rows = list(
+            Beneficiary.objects.filter(external_id__in=external_ids).values_list(
+                "external_id", "pk", "member_id"
+            )
+        )
+    return {external_id: (pk, owner) for external_id, pk, owner in rows}
+
+
+def _statements_by_external_id(external_ids: list[str]) -> dict[str, tuple[int, str, str]]:
+    """external id → (statement id, feed digest, status), for the lines already stored."""
+    if connection.vendor == "postgresql":
+        rows = rows_for_keys(_STATEMENTS_BY_EXTERNAL_ID, external_ids)
+    else:
+        rows = list(
+            Statement.objects.filter(external_id__in=external_ids).values_list(
+                "external_id", "pk", "feed_digest", "status"
+            )
+        )
+    return {external_id: (pk, digest, status) for external_id, pk, digest, status in rows}
+
+
+# A batch's lookups on PostgreSQL: keys as one text split by the server (assure.core.bulk_keys).
+# Table names come from the models only.
+_MEMBERS_BY_NIR = f"SELECT nir, id FROM {Member._meta.db_table} WHERE nir = ANY({KEYS_ARRAY})"  # noqa: S608
+_BENEFICIARIES_BY_EXTERNAL_ID = (
+    f"SELECT external_id, id, member_id FROM {Beneficiary._meta.db_table} "  # noqa: S608
+    f"WHERE external_id = ANY({KEYS_ARRAY})"
+)
+_STATEMENTS_BY_EXTERNAL_ID = (
+    f"SELECT external_id, id, feed_digest, status FROM {Statement._meta.db_table} "  # noqa: S608
+    f"WHERE external_id = ANY({KEYS_ARRAY})"
+)
 
 
 def _unknown_member(line: ParsedLine) -> Reject:
@@ -92,23 +137,10 @@ def statements_feed_apply(
     """
     records: list[StatementLine] = [line.record for line in lines]
     member_pk = _members_by_nir(r.member_nir for r in records)
-    named = {r.beneficiary_external_id for r in records if r.beneficiary_external_id}
-    beneficiary_of: dict[str, tuple[int, int]] = (
-        {
-            external_id: (pk, owner)
-            for pk, external_id, owner in Beneficiary.objects.filter(
-                external_id__in=named
-            ).values_list("pk", "external_id", "member_id")
-        }
-        if named
-        else {}
+    beneficiary_of = _beneficiaries_by_external_id(
+        {r.beneficiary_external_id for r in records if r.beneficiary_external_id}
     )
-    existing: dict[str, tuple[int, str, str]] = {
-        external_id: (pk, digest, status)
-        for pk, external_id, digest, status in Statement.objects.filter(
-            external_id__in=[line.external_id for line in lines]
-        ).values_list("pk", "external_id", "feed_digest", "status")
-    }
+    existing = _statements_by_external_id([line.external_id for line in lines])
 
     outcomes: list[Outcome | Reject] = []
     rows: list[dict[str, Any]] = []
@@ -242,7 +274,9 @@ def _statements_upsert(rows: list[dict[str, Any]]) -> None:
             f"SELECT {columns} FROM payments_statement_staging "
             f"ON CONFLICT (external_id) DO UPDATE SET {updates}"
         )
-        cursor.execute("TRUNCATE payments_statement_staging")
+        # DELETE, not TRUNCATE: a thousand rows of a temporary table, where TRUNCATE would
+        # give the table new files on every batch.
+        cursor.execute("DELETE FROM payments_statement_staging")
 
 
 def allowances_feed_apply(
