@@ -143,7 +143,8 @@ def statements_feed_apply(
     existing = _statements_by_external_id([line.external_id for line in lines])
 
     outcomes: list[Outcome | Reject] = []
-    rows: list[dict[str, Any]] = []
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     newly_paid: set[int] = set()
     status_changes: list[tuple[int, str, str, int]] = []
     for line, record in zip(lines, records, strict=True):
@@ -182,7 +183,7 @@ def statements_feed_apply(
             status_changes.append((current[0], current[2], status, owner))
         if status == Statement.Status.PAID and (current is None or current[2] != status):
             newly_paid.add(owner)
-        rows.append(
+        (changed if current else new).append(
             {
                 **record.fields,
                 "member_id": owner,
@@ -192,8 +193,8 @@ def statements_feed_apply(
         )
         outcomes.append(Outcome.UPDATED if current else Outcome.CREATED)
 
-    if rows:
-        _statements_upsert(rows)
+    if new or changed:
+        _statements_write(new=new, changed=changed)
     if status_changes:
         AuditEvent.objects.bulk_create(
             [
@@ -230,53 +231,63 @@ _STATEMENT_COLUMNS = [
 ]
 
 
-def _statements_upsert(rows: list[dict[str, Any]]) -> None:
-    """Insert or update the batch by external id, in one statement.
+def _statements_write(*, new: list[dict[str, Any]], changed: list[dict[str, Any]]) -> None:
+    """Insert the batch's new lines and update its changed ones, by external id.
 
-    On PostgreSQL the rows are COPYed into a temporary staging table and upserted from there in
-    one INSERT ... ON CONFLICT: a fraction of the cost of binding two dozen parameters per row.
-    Elsewhere (SQLite), Django's bulk upsert does the same in fewer lines.
+    On PostgreSQL new lines go straight into the table by COPY (the batch has just read, in this
+    transaction, that they are not there; if another writer added one meanwhile, the batch fails
+    and is replayed line by line, which then finds it). Changed lines are COPYed into a temporary
+    staging table and upserted from there in one INSERT ... ON CONFLICT: a fraction of the cost
+    of binding two dozen parameters per row. Elsewhere (SQLite), Django's bulk upsert does both.
     """
     now = timezone.now()
     if connection.vendor != "postgresql":
         Statement.objects.bulk_create(
-            [Statement(**row) for row in rows],
+            [Statement(**row) for row in [*new, *changed]],
             update_conflicts=True,
             unique_fields=["external_id"],
             update_fields=STATEMENT_FEED_FIELDS,
         )
         return
     columns = ", ".join(_STATEMENT_COLUMNS)
-    updates = ", ".join(
-        f"{name} = EXCLUDED.{name}"
-        for name in _STATEMENT_COLUMNS
-        if name not in {"external_id", "created_at"}
-    )
     with connection.cursor() as cursor:
+        if new:
+            _statements_copy(cursor, f"COPY payments_statement ({columns}) FROM STDIN", new, now)
+        if not changed:
+            return
         # Created by the transaction that first needs it in this session (and again after a
         # rollback); emptied after each batch, as a batch may share its transaction with others.
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS payments_statement_staging AS "  # noqa: S608
             f"SELECT {columns} FROM payments_statement WITH NO DATA"
         )
-        with cursor.cursor.copy(  # type: ignore[attr-defined]
-            f"COPY payments_statement_staging ({columns}) FROM STDIN"
-        ) as copy:
-            for row in rows:
-                copy.write_row(
-                    [
-                        now if name in {"created_at", "updated_at"} else row[name]
-                        for name in _STATEMENT_COLUMNS
-                    ]
-                )
+        _statements_copy(
+            cursor, f"COPY payments_statement_staging ({columns}) FROM STDIN", changed, now
+        )
+        updates = ", ".join(
+            f"{name} = EXCLUDED.{name}"
+            for name in _STATEMENT_COLUMNS
+            if name not in {"external_id", "created_at"}
+        )
         cursor.execute(
             f"INSERT INTO payments_statement ({columns}) "  # noqa: S608 - names from the model
             f"SELECT {columns} FROM payments_statement_staging "
             f"ON CONFLICT (external_id) DO UPDATE SET {updates}"
         )
-        # DELETE, not TRUNCATE: a thousand rows of a temporary table, where TRUNCATE would
-        # give the table new files on every batch.
-        cursor.execute("DELETE FROM payments_statement_staging")
+        # TRUNCATE, not DELETE: nothing vacuums a temporary table, so deleted rows would pile
+        # up and every later batch would scan them all.
+        cursor.execute("TRUNCATE payments_statement_staging")
+
+
+def _statements_copy(cursor: Any, sql: str, rows: list[dict[str, Any]], now: Any) -> None:
+    with cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    now if name in {"created_at", "updated_at"} else row[name]
+                    for name in _STATEMENT_COLUMNS
+                ]
+            )
 
 
 def allowances_feed_apply(
