@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,6 @@ from typing import Any
 from babel.core import get_global
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.utils import timezone
 from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumValidationError
@@ -31,6 +29,7 @@ from assure.core.feeds import (
     Outcome,
     ParsedLine,
     Reject,
+    feed_today,
     readable_external_id,
 )
 from assure.core.models import FeedRun
@@ -181,20 +180,9 @@ def _digest(member: dict[str, Any], beneficiaries: list[dict[str, Any]]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-_today: list[Any] = [None, None]  # the fund's date, and the second of the clock it was read at
-
-
-def _today_now() -> Any:
-    """Today in the fund's time zone, looked up once a second of the clock, not once a line."""
-    second = int(time.time())
-    if second != _today[1]:
-        _today[0], _today[1] = timezone.localdate(), second
-    return _today[0]
-
-
 def member_line_parse(data: dict[str, Any]) -> MemberLine | dict[str, list[str]]:
     """Every rule of FEEDS.md for one members line: its normalised form, or the errors by field."""
-    fields = Fields(data, today=_today_now())
+    fields = Fields(data, today=feed_today())
     member: dict[str, Any] = {
         "external_id": fields.string("external_id", required=True, max_length=64),
         "nir": _nir(fields, "nir", required=True),

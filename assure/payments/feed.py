@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils import timezone
-
 from assure.core.feeds import (
     ErrorCode,
     Feed,
@@ -24,6 +22,7 @@ from assure.core.feeds import (
     Outcome,
     ParsedLine,
     Reject,
+    feed_today,
     readable_external_id,
 )
 from assure.core.models import FeedRun
@@ -102,11 +101,17 @@ class StatementLine:
     fields: dict[str, Any]
     digest: str
 
+    def __reduce__(self) -> tuple[Any, ...]:  # see ParsedLine.__reduce__
+        return (
+            StatementLine,
+            (self.member_nir, self.beneficiary_external_id, self.fields, self.digest),
+        )
+
 
 def statement_line_parse(data: dict[str, Any]) -> StatementLine | dict[str, list[str]]:
     """Every rule of FEEDS.md ("statements") that one line can be judged on alone."""
-    f = Fields(data)
-    today = timezone.localdate()
+    today = feed_today()
+    f = Fields(data, today=today)
     record: dict[str, Any] = {
         "external_id": f.string("external_id", required=True, max_length=64),
         "status": f.choice("status", STATEMENT_STATUSES, required=True),
@@ -174,7 +179,7 @@ class AllowanceLine:
 
 def allowance_line_parse(data: dict[str, Any]) -> AllowanceLine | dict[str, list[str]]:
     """Every rule of FEEDS.md ("allowances") that one line can be judged on alone."""
-    f = Fields(data)
+    f = Fields(data, today=feed_today())
     member_nir = _nir(f, "member_nir")
     leave: dict[str, Any] = {}
     leave_fields = f.object("sick_leave", required=True)
