@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import QuerySet
@@ -41,3 +42,37 @@ def device_list_for_member(*, account: Account) -> QuerySet[KnownDevice]:
 
 def recovery_codes_left_for_member(*, account: Account) -> int:
     return account.recovery_codes.filter(used_at=None).count()
+
+
+def _account_by_nir_query(nir: str) -> QuerySet[Account]:
+    # A slice, not first(): the NIR is unique, and ORDER BY would only add work.
+    return Account.objects.select_related("member").filter(member__nir=nir)[:1]
+
+
+# Read by every login, next to the hash that should be its only real cost: compiled once.
+_account_by_nir = CompiledRead(Account, _account_by_nir_query, stand_ins=("-",))
+
+
+def account_for_nir(nir: str) -> Account | None:
+    """The account of the member with this (normalised) NIR, with its member; or None."""
+    return _account_by_nir.first(nir)
+
+
+def _known_device_query(
+    account_id: int, device_hash: str, now: dt.datetime
+) -> QuerySet[KnownDevice]:
+    return KnownDevice.objects.filter(
+        account_id=account_id, device_hash=device_hash, expires_at__gt=now
+    ).only("pk", "last_seen_at")[:1]
+
+
+_known_device = CompiledRead(
+    KnownDevice,
+    _known_device_query,
+    stand_ins=(-1, "-", dt.datetime(1000, 1, 1, tzinfo=dt.UTC)),
+)
+
+
+def known_device(*, account: Account, device_hash: str, now: dt.datetime) -> KnownDevice | None:
+    """The account's remembered device with this hash, if it has not expired by `now`."""
+    return _known_device.first(account.pk, device_hash, now)

@@ -448,11 +448,7 @@ def _login(
 
     account = None
     if normalized is not None:
-        # A slice, not first(): the NIR is unique, and ORDER BY would only add work.
-        account = next(
-            iter(Account.objects.select_related("member").filter(member__nir=normalized)[:1]),
-            None,
-        )
+        account = selectors.account_for_nir(normalized)
     secret = normalize_secret(secret_code)
     encoded = account.secret_code_hash if account and account.secret_code_hash else dummy_hash()
 
@@ -517,19 +513,11 @@ def _login(
             )
         return LoginResult("code_change_required", account, challenge=challenge)
     if device_hash:
-        known = next(
-            iter(
-                KnownDevice.objects.filter(
-                    account=account, device_hash=device_hash, expires_at__gt=now
-                ).values_list("pk", "last_seen_at")[:1]
-            ),
-            None,
-        )
+        known = selectors.known_device(account=account, device_hash=device_hash, now=now)
         if known is not None:
             # A read, and a write at most daily: the login's cost should be the hash alone.
-            known_pk, last_seen_at = known
-            if now - last_seen_at > dt.timedelta(days=1):
-                KnownDevice.objects.filter(pk=known_pk).update(last_seen_at=now)
+            if now - known.last_seen_at > dt.timedelta(days=1):
+                KnownDevice.objects.filter(pk=known.pk).update(last_seen_at=now)
             throttling.login_success(identifier, state)
             return LoginResult("authenticated", account)
     if account.totp_enabled:

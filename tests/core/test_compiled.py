@@ -123,3 +123,30 @@ def test_dates_and_lists_as_the_queryset_gives_them():
     assert [_fields(m) for m in got] == [_fields(m) for m in born_since(dt.date(1980, 1, 1))]
     assert read.all(dt.date(2010, 1, 1)) == []
     assert read.first(dt.date(1900, 1, 1)).birth_date.year == 2001
+
+
+def test_the_reads_of_every_request_are_kept_compiled():
+    # If a stand-in could not be found among a read's parameters it would silently go back to
+    # the ORM (right, but slow): each of these must find all of its own on this database.
+    from django.utils import timezone as tz
+
+    from assure.core import sessions
+    from assure.payments import selectors as payments
+
+    session = _session()
+    account = session.account
+    selectors.live_session(session.pk, MemberSession.Kind.APP)
+    selectors.account_for_nir(account.member.nir)
+    selectors.known_device(account=account, device_hash="x" * 64, now=tz.now())
+    payments.beneficiaries_for_member(member=account.member)
+    payments.statement_list_for_member(member=account.member)
+    sessions.SessionStore(session_key="k" * 32).load()
+    for read in (
+        selectors._live_session,
+        selectors._account_by_nir,
+        selectors._known_device,
+        payments._beneficiaries,
+        payments._first_page,
+        sessions._session_by_key,
+    ):
+        assert read._plans["default"] is not None, read._build.__name__
