@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.db import connections, models, router
+from django.db.models import signals, sql
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
 
 ModelT = TypeVar("ModelT", bound=models.Model)
@@ -136,3 +137,74 @@ class CompiledRead(Generic[ModelT]):
         ):
             populator.populate(row, obj)
         return obj  # type: ignore[return-value]
+
+
+def _listened(model: type[models.Model]) -> bool:
+    # Checked on every call: a receiver connected later still hears every save.
+    return signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model)
+
+
+@dataclass(frozen=True)
+class _InsertPlan:
+    sql: str
+    compiler: Any
+    fields: list[Any]
+
+
+class CompiledInsert(Generic[ModelT]):
+    """`model.objects.create(**values)` with its INSERT compiled once per database.
+
+    For the rows every login writes (its session, its refresh token): Django compiles the INSERT
+    on each save. The values are prepared exactly as Django prepares them (each field's pre-save
+    hook, such as auto_now_add, then its conversion for the database); the new key is read back
+    from RETURNING. Kept only for a model whose key is the one value the database returns and
+    that no pre_save or post_save receiver listens to; otherwise `create` is Django's own.
+    """
+
+    def __init__(self, model: type[ModelT]) -> None:
+        self._model = model
+        self._plans: dict[str, _InsertPlan | None] = {}
+        self._lock = threading.Lock()
+
+    def create(self, **values: Any) -> ModelT:
+        obj = self._model(**values)
+        alias = router.db_for_write(self._model, instance=obj)
+        if alias not in self._plans:
+            with self._lock:
+                self._plans[alias] = self._plan(alias, obj)
+        plan = self._plans[alias]
+        if plan is None or _listened(self._model):
+            obj.save(force_insert=True, using=alias)
+            return obj
+        obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+        params = [
+            plan.compiler.prepare_value(field, plan.compiler.pre_save_val(field, obj))
+            for field in plan.fields
+        ]
+        with connections[alias].cursor() as cursor:
+            cursor.execute(plan.sql, params)
+            (key,) = cursor.fetchone()
+        obj.pk = key
+        obj._state.adding = False
+        obj._state.db = alias
+        return obj
+
+    def _plan(self, alias: str, sample: ModelT) -> _InsertPlan | None:
+        meta = self._model._meta
+        connection = connections[alias]
+        returning = meta.db_returning_fields
+        if (
+            returning != [meta.pk]
+            or meta.auto_field is not meta.pk
+            or not connection.features.can_return_columns_from_insert
+        ):
+            return None
+        fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.pk]
+        query = sql.InsertQuery(self._model)
+        query.insert_values(fields, [sample])
+        compiler = query.get_compiler(using=alias)
+        compiler.returning_fields = returning
+        statements = compiler.as_sql()
+        if len(statements) != 1:
+            return None
+        return _InsertPlan(sql=statements[0][0], compiler=compiler, fields=fields)

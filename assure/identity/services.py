@@ -26,6 +26,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from assure.core.compiled import CompiledInsert
 from assure.core.exceptions import DomainError, NotFound, ValidationFailed
 from assure.core.models import AuditEvent
 from assure.core.services import Actor, audit_record
@@ -773,11 +774,16 @@ def secret_code_change(
 # --- Sessions and API tokens ---------------------------------------------------------------------
 
 
+# Written by every login: their INSERTs compiled once (assure.core.compiled).
+_new_session = CompiledInsert(MemberSession)
+_new_refresh_token = CompiledInsert(RefreshToken)
+
+
 def session_start(
     *, account: Account, kind: str, device_label: str, session_key: str = ""
 ) -> MemberSession:
     with transaction.atomic(savepoint=False):
-        session = MemberSession.objects.create(
+        session = _new_session.create(
             account=account,
             kind=kind,
             session_key_hash=token_hash(session_key, purpose="session") if session_key else "",
@@ -829,7 +835,7 @@ class TokenPair:
 
 def _refresh_create(session: MemberSession) -> str:
     token = token_new()
-    RefreshToken.objects.create(
+    _new_refresh_token.create(
         session=session,
         token_hash=token_hash(token, purpose="refresh"),
         expires_at=timezone.now() + dt.timedelta(days=settings.IDENTITY_REFRESH_TOKEN_DAYS),

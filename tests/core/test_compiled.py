@@ -150,3 +150,38 @@ def test_the_reads_of_every_request_are_kept_compiled():
         sessions._session_by_key,
     ):
         assert read._plans["default"] is not None, read._build.__name__
+
+
+def test_a_compiled_insert_writes_the_row_django_would():
+    from django.db.models.signals import post_save
+
+    from assure.core.compiled import CompiledInsert
+
+    account = _session().account
+    insert = CompiledInsert(MemberSession)
+    insert.create(account=account, kind="web", device_label="warm-up")  # compiled here
+
+    with CaptureQueriesContext(connection) as queries:
+        made = insert.create(account=account, kind="app", device_label="Téléphone")
+    assert len(queries) == 1
+    assert made.pk is not None
+    assert made._state.adding is False
+    stored = MemberSession.objects.get(pk=made.pk)
+    # Defaults and auto_now_add applied as by Model.save(): the row read back is the object.
+    assert _fields(stored) == _fields(made)
+    assert stored.created_at is not None
+    assert stored.ended_at is None
+    assert stored.end_reason == ""
+
+    # A receiver connected later hears the save: the insert then goes through Django's save().
+    heard = []
+
+    def receiver(sender, instance, created, **kwargs):
+        heard.append((instance.pk, created))
+
+    post_save.connect(receiver, sender=MemberSession)
+    try:
+        other = insert.create(account=account, kind="app", device_label="Ordinateur")
+    finally:
+        post_save.disconnect(receiver, sender=MemberSession)
+    assert heard == [(other.pk, True)]
