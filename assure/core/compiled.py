@@ -42,6 +42,10 @@ class _Plan:
     end: int
 
 
+# The keys these reads take are 64-bit integer columns.
+_BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
+
+
 def _adapt(connection: Any, value: Any) -> Any:
     """A value as the database receives it among the parameters, as Django's date and time
     fields prepare it (SQLite takes them as text, for instance)."""
@@ -89,6 +93,10 @@ class CompiledRead(Generic[ModelT]):
         plan = self._plans[alias]
         if plan is None:
             return None
+        if any(type(value) is int and not _BIGINT_MIN <= value <= _BIGINT_MAX for value in args):
+            # As Django answers a lookup out of an integer column's range: nothing found (the
+            # database would refuse the number).
+            return []
         connection = connections[alias]
         params = list(plan.params)
         for slot, value in zip(plan.slots, args, strict=True):
@@ -168,14 +176,19 @@ class CompiledInsert(Generic[ModelT]):
 
     def create(self, **values: Any) -> ModelT:
         obj = self._model(**values)
-        alias = router.db_for_write(self._model, instance=obj)
+        self.insert(obj)
+        return obj
+
+    def insert(self, obj: ModelT, *, using: str | None = None) -> None:
+        """Inserts `obj` (a new instance of the model) and sets its key, as save() would."""
+        alias = using or router.db_for_write(self._model, instance=obj)
         if alias not in self._plans:
             with self._lock:
                 self._plans[alias] = self._plan(alias, obj)
         plan = self._plans[alias]
         if plan is None or _listened(self._model):
             obj.save(force_insert=True, using=alias)
-            return obj
+            return
         obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
         params = [
             plan.compiler.prepare_value(field, plan.compiler.pre_save_val(field, obj))
@@ -187,7 +200,6 @@ class CompiledInsert(Generic[ModelT]):
         obj.pk = key
         obj._state.adding = False
         obj._state.db = alias
-        return obj
 
     def _plan(self, alias: str, sample: ModelT) -> _InsertPlan | None:
         meta = self._model._meta

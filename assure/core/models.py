@@ -6,6 +6,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from assure.core import audit
+from assure.core.compiled import CompiledInsert
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
@@ -18,7 +19,7 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         with transaction.atomic(using=self.db, savepoint=False):
             event.at = event.at or timezone.now()
             audit.chain([event], audit.lock_and_last_hash(self.db))
-            event.save(force_insert=True, using=self.db)
+            _audit_insert.insert(event, using=self.db)
         return event
 
     def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[AuditEvent]:
@@ -69,6 +70,10 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_kind}:{self.actor_id} {self.action}"
+
+
+# Every audited action appends one: its INSERT compiled once (assure.core.compiled).
+_audit_insert = CompiledInsert(AuditEvent)
 
 
 class FeedRun(models.Model):

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from assure.core.compiled import CompiledRead
 from assure.core.exceptions import NotFound, ValidationFailed
 from assure.documents.models import Certificate
 from assure.documents.references import reference_normalize
@@ -63,12 +64,18 @@ def certificate_list_for_member(
     )
 
 
+def _certificate_of_member_query(member_id: int, certificate_id: int) -> QuerySet[Certificate]:
+    # A slice, not first(): the id is unique, so no ORDER BY to build and run.
+    return Certificate.objects.filter(member_id=member_id, pk=certificate_id)[:1]
+
+
+# Every download reads it: compiled once (assure.core.compiled).
+_certificate_of_member = CompiledRead(Certificate, _certificate_of_member_query, stand_ins=(-1, -2))
+
+
 def certificate_get_for_member(*, member: Member, certificate_id: int) -> Certificate:
     """The member's certificate; another member's is "not found", exactly as a missing one."""
-    # A slice, not first(): the id is unique, so no ORDER BY to build and run.
-    certificate = next(
-        iter(Certificate.objects.filter(member_id=member.pk, pk=certificate_id)[:1]), None
-    )
+    certificate = _certificate_of_member.first(member.pk, certificate_id)
     if certificate is None:
         raise NotFound()
     return certificate

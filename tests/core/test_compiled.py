@@ -141,6 +141,11 @@ def test_the_reads_of_every_request_are_kept_compiled():
     payments.beneficiaries_for_member(member=account.member)
     payments.statement_list_for_member(member=account.member)
     sessions.SessionStore(session_key="k" * 32).load()
+    from assure.core.exceptions import NotFound
+    from assure.documents import selectors as documents
+
+    with pytest.raises(NotFound):
+        documents.certificate_get_for_member(member=account.member, certificate_id=1)
     for read in (
         selectors._live_session,
         selectors._account_by_nir,
@@ -148,6 +153,7 @@ def test_the_reads_of_every_request_are_kept_compiled():
         payments._beneficiaries,
         payments._first_page,
         sessions._session_by_key,
+        documents._certificate_of_member,
     ):
         assert read._plans["default"] is not None, read._build.__name__
 
@@ -185,3 +191,11 @@ def test_a_compiled_insert_writes_the_row_django_would():
     finally:
         post_save.disconnect(receiver, sender=MemberSession)
     assert heard == [(other.pk, True)]
+
+
+def test_a_key_out_of_range_finds_nothing_as_with_the_orm():
+    read = CompiledRead(MemberSession, _query, stand_ins=(-1, "-"))
+    _session()
+    assert read.first(2**63, "app") is None
+    assert read.first(-(2**63) - 1, "app") is None
+    assert read.all(10**30, "app") == []
