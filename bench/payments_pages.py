@@ -13,6 +13,9 @@ On a fresh database whose name starts with assure_bench (dropped and created her
    `/mes-paiements/` for each member, and `GET /api/v1/statements` for the large one, in
    `--rounds` rounds taken in turn.
 
+`--existing` measures on a database already loaded (by the feeds, at the issue's scale: 1,000,000
+members and 20,000,000 lines) instead of creating one: only the two measured members are added.
+
 `--redis URL` runs the server on the production shape (cache and request budgets in Redis);
 without it they are counted in PostgreSQL, as the embedded set-up counts them in its database.
 
@@ -40,12 +43,14 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _database(url: str) -> None:
+def _database(url: str, *, existing: bool) -> None:
     import psycopg
 
     name = urlsplit(url).path.lstrip("/")
     if not name.startswith("assure_bench"):
-        sys.exit(f"refusing to drop {name!r}: the benchmark database must be named assure_bench*")
+        sys.exit(f"refusing to use {name!r}: the benchmark database must be named assure_bench*")
+    if existing:
+        return
     admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -107,26 +112,31 @@ def _prepare(others: int) -> dict[str, dict[str, str]]:
             coverage_start=dt.date(2000, 1, 1),
         )
 
-    Member.objects.bulk_create([member(n) for n in range(others + 2)], batch_size=2000)
-    members = list(Member.objects.order_by("pk"))
-    rows = []
-    for m in members[2:]:
-        rows.extend(_statements(m, 20, m.external_id))
-        if len(rows) >= 20000:
-            Statement.objects.bulk_create(rows)
-            rows = []
-    rows.extend(_statements(members[0], 10, "SMALL"))
-    rows.extend(_statements(members[1], 10000, "LARGE"))
-    Statement.objects.bulk_create(rows, batch_size=5000)
+    measured = list(Member.objects.filter(external_id__in=["BENCH-0", "BENCH-1"]).order_by("pk"))
+    if not measured:  # on an existing database, added by the first run only
+        Member.objects.bulk_create([member(n) for n in range(others + 2)], batch_size=2000)
+        members = list(Member.objects.filter(external_id__startswith="BENCH-").order_by("pk"))
+        rows = []
+        for m in members[2:]:
+            rows.extend(_statements(m, 20, m.external_id))
+            if len(rows) >= 20000:
+                Statement.objects.bulk_create(rows)
+                rows = []
+        rows.extend(_statements(members[0], 10, "SMALL"))
+        rows.extend(_statements(members[1], 10000, "LARGE"))
+        Statement.objects.bulk_create(rows, batch_size=5000)
+        measured = members[:2]
 
     store_class = import_module(settings.SESSION_ENGINE).SessionStore
     auth: dict[str, dict[str, str]] = {}
-    for label, m in (("small", members[0]), ("large", members[1])):
+    for label, m in (("small", measured[0]), ("large", measured[1])):
         # No login happens here: the sessions are made directly, so no code is ever checked.
-        account = Account.objects.create(
+        account, _created = Account.objects.get_or_create(
             member=m,
-            secret_code_hash="!",  # noqa: S106 - an unusable hash, no code at all
-            must_change_code=False,
+            defaults={
+                "secret_code_hash": "!",  # an unusable hash, no code at all
+                "must_change_code": False,
+            },
         )
         web = MemberSession.objects.create(account=account, kind=MemberSession.Kind.WEB)
         store = store_class()
@@ -192,6 +202,13 @@ def main() -> None:
     # the run weighs on each of them alike rather than on whichever ran at the time.
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
+        "--existing",
+        action="store_true",
+        help="use the database as loaded (for instance by bench/import_statements.py --full, "
+        "whose run must not have dropped it since): only the two measured members are added, "
+        "once, and --others is ignored",
+    )
+    parser.add_argument(
         "--redis",
         default="",
         help="REDIS_URL for the server (the production shape: cache and request budgets in "
@@ -202,7 +219,7 @@ def main() -> None:
     if not url.startswith("postgres"):
         sys.exit("DATABASE_URL must point at PostgreSQL, e.g. .../assure_bench_pages")
 
-    _database(url)
+    _database(url, existing=args.existing)
     # The API's throttles still count every request, with limits no benchmark run reaches.
     env = dict(
         os.environ,
@@ -223,7 +240,7 @@ def main() -> None:
     import django
 
     django.setup()
-    auth = _prepare(args.others)
+    auth = _prepare(0 if args.existing else args.others)
     from django.db import connection
 
     # Fresh statistics, as autovacuum leaves them shortly after any load. Without them the planner
