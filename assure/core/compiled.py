@@ -1,4 +1,5 @@
-"""Reads that run on every request, compiled to SQL once per database instead of on every call.
+"""Reads and inserts that run on every request or login, compiled to SQL once per database
+instead of on every call.
 
 Django builds and compiles a queryset each time it runs. For the signed-in member's session,
 read with its account and member joined (about fifty columns), compiling took about four times
@@ -10,7 +11,7 @@ instances of `select_related`). The result is the same objects the queryset woul
 
 Only a queryset whose stand-in values each appear exactly once among the compiled parameters
 can be kept; anything else is read through the ORM as usual, so a surprise costs speed, never a
-wrong answer.
+wrong answer. `CompiledInsert` does the same for `Model.objects.create`.
 """
 
 from __future__ import annotations
