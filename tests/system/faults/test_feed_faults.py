@@ -125,7 +125,8 @@ def test_statements_import_killed_midway_then_rerun_equals_one_clean_run(
 def test_members_import_survives_a_database_restart_and_rerun_equals_one_clean_run(
     tmp_path, fault_env, private_postgres, migrated_template
 ):
-    members_file, _ = _generate(tmp_path, members=800, per_member=0)
+    # Large enough that the load is still running well after the database is stopped.
+    members_file, _ = _generate(tmp_path, members=5000, per_member=0)
     total = sum(1 for _ in members_file.open())
 
     clean_env = dict(fault_env)
