@@ -105,7 +105,9 @@ class CompiledRead(Generic[ModelT]):
         with connection.cursor() as cursor:
             cursor.execute(plan.sql, params)
             rows = cursor.fetchmany(1) if one else cursor.fetchall()
-        return [self._instance(plan, alias, row) for row in rows]
+        # Populators hold no state between rows: made once for the call, as Django's iterator does.
+        populators = get_related_populators(plan.compiler.klass_info, plan.compiler.select, alias)
+        return [self._instance(plan, alias, row, populators) for row in rows]
 
     def _plan(self, alias: str) -> _Plan | None:
         queryset = self._build(*self._stand_ins)
@@ -136,14 +138,13 @@ class CompiledRead(Generic[ModelT]):
             end=end,
         )
 
-    def _instance(self, plan: _Plan, alias: str, row: Sequence[Any]) -> ModelT:
+    def _instance(
+        self, plan: _Plan, alias: str, row: Sequence[Any], populators: list[Any]
+    ) -> ModelT:
         if plan.converters:
             row = next(iter(plan.compiler.apply_converters([row], plan.converters)))
         obj = plan.model.from_db(alias, plan.init_list, row[plan.start : plan.end])
-        # Populators hold no state between rows but are cheap: made per call, as Django does.
-        for populator in get_related_populators(
-            plan.compiler.klass_info, plan.compiler.select, alias
-        ):
+        for populator in populators:
             populator.populate(row, obj)
         return obj  # type: ignore[return-value]
 
