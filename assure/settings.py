@@ -128,6 +128,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # `{% url %}` as Django's, fixed addresses kept once reversed (core/fixed_urls.py).
+            "builtins": ["assure.core.fixed_urls"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",

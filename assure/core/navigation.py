@@ -18,8 +18,10 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
 from django.utils.functional import Promise
+
+from assure.core.fixed_urls import reverse_fixed
 
 
 def for_members(request: HttpRequest) -> bool:
@@ -60,7 +62,7 @@ def navigation_for(request: HttpRequest) -> list[NavLink]:
         if not item.show(request):
             continue
         try:
-            href = reverse(item.url_name)
+            href = reverse_fixed(item.url_name)
         except NoReverseMatch:
             # An entry whose page is not wired (yet) is left out rather than breaking every page.
             continue
