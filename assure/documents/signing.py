@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import os
 import secrets
+import threading
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -272,8 +273,26 @@ def pdf_sign(data: bytes, *, reason: str) -> bytes:
         location=settings.ASSURE_FUND_NAME[:100],
         name=settings.ASSURE_FUND_NAME[:100],
     )
-    out = signers.sign_pdf(writer, meta, signer=signer, bytes_reserved=_reserve(signer))
-    return out.getvalue()
+    signing = signers.PdfSigner(meta, signer).async_sign_pdf(
+        writer, bytes_reserved=_reserve(signer)
+    )
+    return bytes(_event_loop().run_until_complete(signing).getvalue())
+
+
+_thread_state = threading.local()
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    """This thread's event loop for pyHanko's signing, made once.
+
+    pyHanko signs in a coroutine; its synchronous `sign_pdf` runs each one in a new event loop
+    (`asyncio.run`), whose set-up and shutdown cost about a tenth of a signature. A web worker's
+    thread signs one certificate at a time, so it can keep one loop for all of them.
+    """
+    loop = getattr(_thread_state, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _thread_state.loop = asyncio.new_event_loop()
+    return loop
 
 
 @cache
