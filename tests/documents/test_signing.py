@@ -58,3 +58,44 @@ def test_other_requests_go_to_pyhanko():
     types = {a["type"].native for a in plain["content"]["signer_infos"][0]["signed_attrs"]}
     # Outside PAdES pyHanko adds an attribute the short path never writes.
     assert "cms_algorithm_protection" in types
+
+
+def test_signatures_made_in_several_threads_at_once_all_validate():
+    """Each web thread signs in its own event loop, kept between certificates."""
+    import io
+    import threading
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+
+    from assure.documents.pdf import Page, page_render
+    from assure.documents.signing import pdf_sign
+    from tests.documents.test_certificates import _trust
+
+    results: dict[tuple[int, int], bytes] = {}
+
+    def sign_three(number: int) -> None:
+        for turn in range(3):
+            page = Page(
+                fund_name="Caisse",
+                fund_address=["1 rue de la Santé"],
+                title=f"Document {number}-{turn}",
+                subtitle="",
+                reference="ABCD-EFGH",
+                verify_url="https://example.test/verifier/ABCD-EFGH/",
+                author="Caisse",
+            )
+            results[(number, turn)] = pdf_sign(page_render(page), reason="test")
+
+    threads = [threading.Thread(target=sign_three, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sign_three(3)  # and again in this thread, whose loop is kept from one call to the next
+    assert len(results) == 12
+    for (number, turn), data in results.items():
+        reader = PdfFileReader(io.BytesIO(data))
+        status = validate_pdf_signature(reader.embedded_signatures[0], _trust())
+        assert status.bottom_line, (number, turn)
+        assert f"Document {number}-{turn}".encode() in data
