@@ -12,8 +12,12 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from django.utils.formats import date_format
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext
 
 from assure.payments.models import Category
 from assure.payments.selectors import MonthBar
@@ -72,13 +76,24 @@ class Chart:
     left: int
     empty: bool
 
+    @property
+    def markup(self) -> SafeString:
+        """The figure as `payments/includes/chart.html` writes it (see `chart_markup`)."""
+        return chart_markup(self)
+
 
 def _group(category: str) -> str:
     return category if category in COLOURS else "other"
 
 
 def _label(group: str) -> str:
-    return str(Category(group).label)
+    return _group_labels(get_language())[group]
+
+
+@lru_cache(maxsize=8)
+def _group_labels(language: str | None) -> dict[str, str]:
+    """Each colour group's name in one language (a lazy label is translated on each use)."""
+    return {group: str(Category(group).label) for group in COLOURS}
 
 
 def _nice_max(value: Decimal) -> Decimal:
@@ -151,4 +166,98 @@ def monthly_chart(bars: Sequence[MonthBar]) -> Chart:
         baseline=baseline,
         left=LEFT,
         empty=largest == 0,
+    )
+
+
+def chart_markup(chart: Chart) -> SafeString:
+    """The chart's figure: the SVG, its legend and the same figures as a table.
+
+    The same markup as `payments/includes/chart.html` (a test keeps both equal), written here
+    because the template engine's cost per rectangle and per cell was most of Accueil's time.
+    """
+    esc = conditional_escape
+    head = (
+        '<figure class="assure-chart" aria-labelledby="chart-title">\n'
+        '  <h2 class="govuk-heading-m" id="chart-title">'
+        f"{esc(gettext('Vos remboursements des 12 derniers mois'))}</h2>\n  "
+    )
+    if chart.empty:
+        empty = esc(gettext("Aucun remboursement payé au cours des 12 derniers mois."))
+        return mark_safe(  # noqa: S308 - every value above is escaped
+            f'{head}\n  <p class="govuk-body">{empty}</p>\n  \n</figure>\n'
+        )
+    ticks = "".join(
+        f'<line x1="{chart.left}" x2="{chart.width}" y1="{tick.y}" y2="{tick.y}" '
+        'stroke="#b1b4b6" stroke-width="1"/>\n'
+        f'    <text x="{chart.left - 4}" y="{tick.y + 4}" text-anchor="end" font-size="11" '
+        f'fill="#0b0c0c">{esc(tick.label)}</text>\n    '
+        for tick in chart.ticks
+    )
+    columns = "".join(
+        "<g>\n      "
+        + "".join(
+            f'<rect x="{segment.x}" y="{segment.y}" width="{segment.width}" '
+            f'height="{segment.height}" fill="{esc(segment.colour)}"><title>'
+            f"{esc(column.label)} — {esc(segment.label)}</title></rect>\n      "
+            for segment in column.segments
+        )
+        + f'<text x="{column.x_label}" y="{chart.baseline + 16}" text-anchor="middle" '
+        f'font-size="11" fill="#0b0c0c">{esc(column.short)}</text>\n    </g>'
+        for column in chart.columns
+    )
+    legend = "".join(
+        '<li><svg width="12" height="12" aria-hidden="true" focusable="false"><rect width="12" '
+        f'height="12" fill="{esc(colour)}"/></svg> {esc(label)}</li>\n    '
+        for colour, label in chart.legend
+    )
+    rows = "".join(
+        '<tr class="govuk-table__row">\n'
+        f'            <th scope="row" class="govuk-table__header">{esc(column.label)}</th>\n'
+        '            <td class="govuk-table__cell">'
+        + (
+            " ; ".join(f"{esc(label)} : {esc(amount)}" for label, amount in column.by_category)
+            or "—"
+        )
+        + "</td>\n"
+        '            <td class="govuk-table__cell govuk-table__cell--numeric">'
+        f"{esc(column.total_text)}</td>\n          </tr>"
+        for column in chart.columns
+    )
+    return mark_safe(  # noqa: S308 - every value above is escaped
+        f"{head}\n"
+        f'  <svg viewBox="0 0 {chart.width} {chart.height}" width="100%" role="img" '
+        'aria-labelledby="chart-svg-title chart-svg-desc" focusable="false" '
+        'xmlns="http://www.w3.org/2000/svg">\n'
+        '    <title id="chart-svg-title">'
+        f"{esc(gettext('Montants remboursés par mois et par type de soins'))}</title>\n"
+        '    <desc id="chart-svg-desc">'
+        f"{esc(gettext('Le tableau qui suit le graphique donne les mêmes montants.'))}</desc>\n"
+        f"    {ticks}\n"
+        f"    {columns}\n"
+        "  </svg>\n"
+        '  <ul class="govuk-list assure-chart__legend">\n'
+        f"    {legend}\n"
+        "  </ul>\n"
+        '  <details class="govuk-details">\n'
+        '    <summary class="govuk-details__summary"><span class="govuk-details__summary-text">'
+        f"{esc(gettext('Voir les montants sous forme de tableau'))}</span></summary>\n"
+        '    <div class="govuk-details__text assure-scroll" role="region" '
+        f'aria-label="{esc(gettext("Montants remboursés par mois"))}" tabindex="0">\n'
+        '      <table class="govuk-table">\n'
+        '        <caption class="govuk-table__caption govuk-table__caption--s">'
+        f"{esc(gettext('Montants remboursés par mois'))}</caption>\n"
+        '        <thead class="govuk-table__head"><tr class="govuk-table__row">\n'
+        f'          <th scope="col" class="govuk-table__header">{esc(gettext("Mois"))}</th>\n'
+        '          <th scope="col" class="govuk-table__header">'
+        f"{esc(gettext('Détail par type de soins'))}</th>\n"
+        '          <th scope="col" class="govuk-table__header govuk-table__header--numeric">'
+        f"{esc(gettext('Total'))}</th>\n"
+        "        </tr></thead>\n"
+        '        <tbody class="govuk-table__body">\n'
+        f"          {rows}\n"
+        "        </tbody>\n"
+        "      </table>\n"
+        "    </div>\n"
+        "  </details>\n"
+        "  \n</figure>\n"
     )

@@ -38,3 +38,25 @@ def test_bars_are_to_scale_and_stacked():
 
 def test_nothing_paid_is_an_empty_chart():
     assert monthly_chart(_bars({}, {})).empty
+
+
+def test_chart_markup_is_the_included_templates_markup():
+    from django.template.loader import get_template
+    from django.utils import translation
+
+    template = get_template("payments/includes/chart.html")
+    charts = [
+        monthly_chart(_bars({}, {})),
+        monthly_chart(
+            _bars(
+                {"consultation": Decimal("19.00"), "pharmacy": Decimal("1234.56")},
+                {},
+                {"optical": Decimal("80.00"), "dental": Decimal("0.50")},
+                {"hospital": Decimal("5.00")},
+            )
+        ),
+    ]
+    for language in ("fr", "en"):
+        with translation.override(language):
+            for chart in charts:
+                assert str(chart.markup) == template.render({"chart": chart})
