@@ -248,24 +248,42 @@ def _payment_totals(member_id: int, refs: Sequence[str]) -> dict[str, Decimal]:
     return {ref: Decimal(str(total)).quantize(CENT) for ref, total in rows}
 
 
-def statement_latest_paid_for_member(*, member: Member, limit: int = 5) -> list[Statement]:
-    return list(
-        Statement.objects.filter(member_id=member.pk, status=Statement.Status.PAID)
+HOME_LINES = 5
+
+
+def _latest_paid_query(member_id: int, limit: int = HOME_LINES) -> QuerySet[Statement]:
+    return (
+        Statement.objects.filter(member_id=member_id, status=Statement.Status.PAID)
         .select_related("beneficiary")
         .order_by("-care_date", "-pk")[:limit]
     )
 
 
-def statement_pending_for_member(*, member: Member, limit: int = 5) -> list[Statement]:
-    return list(
+def _pending_query(member_id: int, since: dt.date, limit: int = HOME_LINES) -> QuerySet[Statement]:
+    return (
         Statement.objects.filter(
-            member_id=member.pk,
-            status__in=STATUS_FILTERS["pending"],
-            care_date__gte=history_start(),
+            member_id=member_id, status__in=STATUS_FILTERS["pending"], care_date__gte=since
         )
         .select_related("beneficiary")
         .order_by("-care_date", "-pk")[:limit]
     )
+
+
+# Accueil's two short lists, read on every visit: compiled once.
+_latest_paid = CompiledRead(Statement, _latest_paid_query, stand_ins=(-1,))
+_pending = CompiledRead(Statement, _pending_query, stand_ins=(-1, dt.date(1000, 1, 1)))
+
+
+def statement_latest_paid_for_member(*, member: Member, limit: int = HOME_LINES) -> list[Statement]:
+    if limit == HOME_LINES:
+        return _latest_paid.all(member.pk)
+    return list(_latest_paid_query(member.pk, limit))
+
+
+def statement_pending_for_member(*, member: Member, limit: int = HOME_LINES) -> list[Statement]:
+    if limit == HOME_LINES:
+        return _pending.all(member.pk, history_start())
+    return list(_pending_query(member.pk, history_start(), limit))
 
 
 def deductible_totals_for_member(*, member: Member, year: int) -> rules.YearTotals:

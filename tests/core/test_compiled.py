@@ -140,6 +140,8 @@ def test_the_reads_of_every_request_are_kept_compiled():
     selectors.known_device(account=account, device_hash="x" * 64, now=tz.now())
     payments.beneficiaries_for_member(member=account.member)
     payments.statement_list_for_member(member=account.member)
+    payments.statement_latest_paid_for_member(member=account.member)
+    payments.statement_pending_for_member(member=account.member)
     sessions.SessionStore(session_key="k" * 32).load()
     from assure.core.exceptions import NotFound
     from assure.documents import selectors as documents
@@ -152,6 +154,8 @@ def test_the_reads_of_every_request_are_kept_compiled():
         selectors._known_device,
         payments._beneficiaries,
         payments._first_page,
+        payments._latest_paid,
+        payments._pending,
         sessions._session_by_key,
         documents._certificate_of_member,
     ):
