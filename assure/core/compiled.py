@@ -24,7 +24,11 @@ from typing import Any, Generic, TypeVar
 
 from django.db import connections, models, router
 from django.db.models import signals, sql
-from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
+from django.db.models.query import (  # type: ignore[attr-defined]
+    ModelIterable,
+    ValuesListIterable,
+    get_related_populators,
+)
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
@@ -37,7 +41,7 @@ class _Plan:
     slots: tuple[int, ...]
     compiler: Any
     converters: dict[int, Any]
-    model: type[models.Model]
+    model: type[models.Model] | None  # None for a values_list() queryset
     init_list: list[str]
     start: int
     end: int
@@ -85,8 +89,33 @@ class CompiledRead(Generic[ModelT]):
             return list(self._build(*args))
         return rows
 
+    def tuples(self, *args: Any) -> list[tuple[Any, ...]]:
+        """For a `values_list()` queryset: its rows, converted as Django's iterator does."""
+        fetched = self._fetch(args, one=False)
+        if fetched is None:
+            return [tuple(row) for row in self._build(*args)]
+        plan, rows = fetched
+        if plan.model is not None:
+            raise TypeError("tuples() reads a values_list() queryset; use all() for instances")
+        if plan.converters:
+            rows = list(plan.compiler.apply_converters(rows, plan.converters))
+        return [tuple(row) for row in rows]
+
     def _rows(self, args: tuple[Any, ...], *, one: bool) -> list[ModelT] | None:
         """The instances, or None when this queryset cannot be kept compiled."""
+        fetched = self._fetch(args, one=one)
+        if fetched is None:
+            return None
+        plan, rows = fetched
+        if plan.model is None:
+            raise TypeError("all() and first() build instances; read a values_list() by tuples()")
+        alias = router.db_for_read(self._model)
+        # Populators hold no state between rows: made once for the call, as Django's iterator does.
+        populators = get_related_populators(plan.compiler.klass_info, plan.compiler.select, alias)
+        return [self._instance(plan, alias, row, populators) for row in rows]
+
+    def _fetch(self, args: tuple[Any, ...], *, one: bool) -> tuple[_Plan, list[Any]] | None:
+        """The plan and the raw rows, or None when this queryset cannot be kept compiled."""
         alias = router.db_for_read(self._model)
         if alias not in self._plans:
             with self._lock:
@@ -97,7 +126,7 @@ class CompiledRead(Generic[ModelT]):
         if any(type(value) is int and not _BIGINT_MIN <= value <= _BIGINT_MAX for value in args):
             # As Django answers a lookup out of an integer column's range: nothing found (the
             # database would refuse the number).
-            return []
+            return plan, []
         connection = connections[alias]
         params = list(plan.params)
         for slot, value in zip(plan.slots, args, strict=True):
@@ -105,9 +134,7 @@ class CompiledRead(Generic[ModelT]):
         with connection.cursor() as cursor:
             cursor.execute(plan.sql, params)
             rows = cursor.fetchmany(1) if one else cursor.fetchall()
-        # Populators hold no state between rows: made once for the call, as Django's iterator does.
-        populators = get_related_populators(plan.compiler.klass_info, plan.compiler.select, alias)
-        return [self._instance(plan, alias, row, populators) for row in rows]
+        return plan, rows
 
     def _plan(self, alias: str) -> _Plan | None:
         queryset = self._build(*self._stand_ins)
@@ -121,9 +148,33 @@ class CompiledRead(Generic[ModelT]):
             if len(found) != 1:
                 return None
             slots.append(found[0])
-        if compiler.annotation_col_map or queryset._known_related_objects:
-            return None
         fields = [column[0] for column in compiler.select[: compiler.col_count]]
+        if queryset._iterable_class is ValuesListIterable:  # plain columns, no instance to build
+            query = queryset.query
+            # Columns exactly as asked: nothing for Django's iterator to reorder.
+            if (
+                query.extra_select
+                or query.annotation_select
+                or tuple(query.values_select) != tuple(queryset._fields or ())
+            ):
+                return None
+            return _Plan(
+                sql=sql,
+                params=params,
+                slots=tuple(slots),
+                compiler=compiler,
+                converters=compiler.get_converters(fields),
+                model=None,
+                init_list=[],
+                start=0,
+                end=len(fields),
+            )
+        if (
+            queryset._iterable_class is not ModelIterable
+            or compiler.annotation_col_map
+            or queryset._known_related_objects
+        ):
+            return None
         klass_info = compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         return _Plan(
@@ -143,6 +194,7 @@ class CompiledRead(Generic[ModelT]):
     ) -> ModelT:
         if plan.converters:
             row = next(iter(plan.compiler.apply_converters([row], plan.converters)))
+        assert plan.model is not None  # noqa: S101 - checked by _rows
         obj = plan.model.from_db(alias, plan.init_list, row[plan.start : plan.end])
         for populator in populators:
             populator.populate(row, obj)

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connections, router
@@ -286,6 +287,27 @@ def statement_pending_for_member(*, member: Member, limit: int = HOME_LINES) -> 
     return list(_pending_query(member.pk, history_start(), limit))
 
 
+def _withheld_query(member_id: int, first: dt.date, last: dt.date) -> QuerySet[Statement, Any]:
+    return (
+        Statement.objects.filter(
+            member_id=member_id,
+            status=Statement.Status.PAID,
+            paid_on__gte=first,
+            paid_on__lte=last,
+        )
+        # Only lines that move a total: a member-paid line without charges may still
+        # recover an amount owed, so those are kept while something is owed.
+        .filter(Q(flat_fee__gt=0) | Q(deductible__gt=0) | Q(paid_to=Statement.PaidTo.MEMBER))
+        .values_list("paid_on", "paid_to", "reimbursed", "flat_fee", "deductible")
+    )
+
+
+# Read on every visit of Accueil: compiled once.
+_withheld = CompiledRead(
+    Statement, _withheld_query, stand_ins=(-1, dt.date(1000, 1, 1), dt.date(1000, 1, 2))
+)
+
+
 def deductible_totals_for_member(*, member: Member, year: int) -> rules.YearTotals:
     """Flat fees and deductibles of `year` against their caps, and what is still to recover."""
     lines = [
@@ -296,16 +318,9 @@ def deductible_totals_for_member(*, member: Member, year: int) -> rules.YearTota
             flat_fee=flat_fee,
             deductible=deductible,
         )
-        for paid_on, paid_to, reimbursed, flat_fee, deductible in Statement.objects.filter(
-            member_id=member.pk,
-            status=Statement.Status.PAID,
-            paid_on__gte=dt.date(year, 1, 1),
-            paid_on__lte=dt.date(year, 12, 31),
+        for paid_on, paid_to, reimbursed, flat_fee, deductible in _withheld.tuples(
+            member.pk, dt.date(year, 1, 1), dt.date(year, 12, 31)
         )
-        # Only lines that move a total: a member-paid line without charges may still
-        # recover an amount owed, so those are kept while something is owed.
-        .filter(Q(flat_fee__gt=0) | Q(deductible__gt=0) | Q(paid_to=Statement.PaidTo.MEMBER))
-        .values_list("paid_on", "paid_to", "reimbursed", "flat_fee", "deductible")
     ]
     return rules.year_totals(year=year, lines=lines)
 
@@ -320,6 +335,22 @@ class MonthBar:
         return sum(self.by_category.values(), Decimal("0.00"))
 
 
+def _reimbursed_since_query(member_id: int, first: dt.date) -> QuerySet[Statement, Any]:
+    return (
+        Statement.objects.filter(
+            member_id=member_id, status=Statement.Status.PAID, paid_on__gte=first
+        )
+        .values_list("paid_on", "category", "reimbursed")
+        .order_by()
+    )
+
+
+# Read on every visit of Accueil: compiled once.
+_reimbursed_since = CompiledRead(
+    Statement, _reimbursed_since_query, stand_ins=(-1, dt.date(1000, 1, 1))
+)
+
+
 def monthly_reimbursed_for_member(
     *, member: Member, months: int = 12, today: dt.date | None = None
 ) -> list[MonthBar]:
@@ -327,13 +358,7 @@ def monthly_reimbursed_for_member(
     today = today or timezone.localdate()
     first = months_before(today.replace(day=1), months - 1)
     sums: dict[tuple[int, int], dict[str, Decimal]] = {}
-    rows = (
-        Statement.objects.filter(
-            member_id=member.pk, status=Statement.Status.PAID, paid_on__gte=first
-        )
-        .values_list("paid_on", "category", "reimbursed")
-        .order_by()
-    )
+    rows = _reimbursed_since.tuples(member.pk, first)
     # Summed here rather than with TruncMonth: the same code on SQLite and PostgreSQL, and a
     # year of one member's payments is a few hundred rows at most.
     for paid_on, category, amount in rows:

@@ -142,6 +142,8 @@ def test_the_reads_of_every_request_are_kept_compiled():
     payments.statement_list_for_member(member=account.member)
     payments.statement_latest_paid_for_member(member=account.member)
     payments.statement_pending_for_member(member=account.member)
+    payments.deductible_totals_for_member(member=account.member, year=2026)
+    payments.monthly_reimbursed_for_member(member=account.member)
     sessions.SessionStore(session_key="k" * 32).load()
     from assure.core.exceptions import NotFound
     from assure.documents import selectors as documents
@@ -156,6 +158,8 @@ def test_the_reads_of_every_request_are_kept_compiled():
         payments._first_page,
         payments._latest_paid,
         payments._pending,
+        payments._withheld,
+        payments._reimbursed_since,
         sessions._session_by_key,
         documents._certificate_of_member,
     ):
@@ -203,3 +207,34 @@ def test_a_key_out_of_range_finds_nothing_as_with_the_orm():
     assert read.first(2**63, "app") is None
     assert read.first(-(2**63) - 1, "app") is None
     assert read.all(10**30, "app") == []
+
+
+def test_values_rows_are_those_of_the_queryset_with_their_types():
+    from decimal import Decimal
+
+    from assure.payments.models import Statement
+    from tests.payments.factories import StatementFactory
+
+    member = _session().account.member
+    for amount in ("19.00", "0.10", "0.20", "1234.56"):
+        StatementFactory(member=member, reimbursed=Decimal(amount), paid_on=dt.date(2026, 3, 4))
+    StatementFactory(member=MemberFactory(), reimbursed=Decimal("99.00"))  # someone else's
+
+    def build(member_id: int, since: dt.date):
+        return (
+            Statement.objects.filter(member_id=member_id, paid_on__gte=since)
+            .values_list("paid_on", "reimbursed", "status")
+            .order_by("reimbursed")
+        )
+
+    read = CompiledRead(Statement, build, stand_ins=(-1, dt.date(1000, 1, 1)))
+    expected = [tuple(row) for row in build(member.pk, dt.date(2026, 1, 1))]
+    got = read.tuples(member.pk, dt.date(2026, 1, 1))
+    assert read._plans["default"] is not None
+    assert got == expected
+    assert [row[1] for row in got] == [Decimal(a) for a in ("0.10", "0.20", "19.00", "1234.56")]
+    assert all(type(row[0]) is dt.date and type(row[1]) is Decimal for row in got)
+    assert read.tuples(member.pk, dt.date(2027, 1, 1)) == []
+    assert read.tuples(2**70, dt.date(2026, 1, 1)) == []
+    with pytest.raises(TypeError):
+        read.all(member.pk, dt.date(2026, 1, 1))
