@@ -7,7 +7,8 @@ as long as running the query (0.57 ms in all against 0.01 ms for the query itsel
 SQLite; docs/performance.md). `CompiledRead` lets Django compile the queryset once per database
 with stand-in values, keeps its SQL, and on each call only executes it and builds the instances
 the way Django's own iterator does (the database's converters, `Model.from_db`, the related
-instances of `select_related`). The result is the same objects the queryset would give.
+instances of `select_related`). The result is the same objects the queryset would give; for a
+`values_list()` queryset, `tuples()` gives its rows, converted the same way.
 
 Only a queryset whose stand-in values each appear exactly once among the compiled parameters
 can be kept; anything else is read through the ORM as usual, so a surprise costs speed, never a
