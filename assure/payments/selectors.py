@@ -381,13 +381,26 @@ class SickLeaveView:
     next_payment_expected: dt.date | None
 
 
+def _sick_leaves_query(member_id: int) -> QuerySet[SickLeave]:
+    return SickLeave.objects.filter(member_id=member_id).order_by("-start", "-pk")
+
+
+def _allowance_payments_query(member_id: int) -> QuerySet[AllowancePayment]:
+    return AllowancePayment.objects.filter(member_id=member_id).order_by("-period_start", "-pk")
+
+
+# Read on every visit of Accueil (for the next payment expected): compiled once.
+_sick_leaves = CompiledRead(SickLeave, _sick_leaves_query, stand_ins=(-1,))
+_allowance_payments = CompiledRead(AllowancePayment, _allowance_payments_query, stand_ins=(-1,))
+
+
 def sick_leave_list_for_member(*, member: Member) -> list[SickLeaveView]:
     """The member's sick leaves, newest first, each with its payments and the next one expected."""
-    leaves = list(SickLeave.objects.filter(member_id=member.pk).order_by("-start", "-pk"))
+    leaves = _sick_leaves.all(member.pk)
+    if not leaves:  # most members: no payment to read either
+        return []
     payments: dict[int, list[AllowancePayment]] = {leave.pk: [] for leave in leaves}
-    for payment in AllowancePayment.objects.filter(member_id=member.pk).order_by(
-        "-period_start", "-pk"
-    ):
+    for payment in _allowance_payments.all(member.pk):
         payments.setdefault(payment.sick_leave_id, []).append(payment)
     views = []
     for leave in leaves:

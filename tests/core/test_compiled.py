@@ -144,6 +144,8 @@ def test_the_reads_of_every_request_are_kept_compiled():
     payments.statement_pending_for_member(member=account.member)
     payments.deductible_totals_for_member(member=account.member, year=2026)
     payments.monthly_reimbursed_for_member(member=account.member)
+    payments._allowance_payments.all(account.member.pk)
+    payments.sick_leave_list_for_member(member=account.member)
     sessions.SessionStore(session_key="k" * 32).load()
     from assure.core.exceptions import NotFound
     from assure.documents import selectors as documents
@@ -160,6 +162,8 @@ def test_the_reads_of_every_request_are_kept_compiled():
         payments._pending,
         payments._withheld,
         payments._reimbursed_since,
+        payments._sick_leaves,
+        payments._allowance_payments,
         sessions._session_by_key,
         documents._certificate_of_member,
     ):
