@@ -15,7 +15,7 @@ from assure.payments.models import Category
 from assure.payments.selectors import SELF, StatementFilters, beneficiaries_for_member
 
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
-# The fields whose empty markup is the same for every member (only the language changes it).
+# The fields whose markup is the same for every member (only the language and the value change it).
 SHARED_FIELDS = frozenset({"start", "end", "category", "status"})
 
 
@@ -54,19 +54,18 @@ class StatementFilterForm(forms.Form):
     def field_groups(self) -> SafeString:
         """Every filter's label, hint, errors and input, one after the other.
 
-        The first page of Mes paiements shows the form empty: the fields that do not depend on the
-        member are then rendered once per language and kept, not rendered again on every request;
-        the list of people is kept likewise for each list of names met (a member's usually stays
-        the same from one visit to the next).
+        A field's markup depends only on the language, its value and, for the people, the names
+        offered: it is rendered once for each of these and kept (the template engine took most of
+        a filtered page's time on these five fields). A field with errors is rendered each time.
         """
+        language = get_language()
         parts = []
         for name in self.fields:
-            if not self.is_bound and name in SHARED_FIELDS:
-                parts.append(_empty_field_group(get_language(), self, name))
-            elif not self.is_bound and name == "beneficiary":
-                parts.append(_empty_people_group(get_language(), self))
+            field = self[name]
+            if self.is_bound and field.errors:
+                parts.append(str(field.as_field_group()))
             else:
-                parts.append(str(self[name].as_field_group()))
+                parts.append(_kept_field_group(language, self, name))
         return mark_safe("\n      ".join(parts))  # noqa: S308 - the form's own rendering
 
     def clean(self) -> dict[str, Any]:
@@ -90,31 +89,24 @@ class StatementFilterForm(forms.Form):
         )
 
 
-def _empty_field_group(language: str | None, form: StatementFilterForm, name: str) -> str:
-    key = (language, name)
-    found = _EMPTY_FIELD_GROUPS.get(key)
+def _kept_field_group(language: str | None, form: StatementFilterForm, name: str) -> str:
+    field = form[name]
+    value = field.value()
+    choices: tuple[tuple[str, str], ...] = ()
+    if name not in SHARED_FIELDS:  # the people: each member's own names
+        choices = tuple(
+            (str(choice), str(label))
+            for choice, label in form.fields[name].choices  # type: ignore[attr-defined]
+        )
+    key = (language, name, None if value is None else str(value), choices)
+    found = _KEPT_FIELD_GROUPS.get(key)
     if found is None:
-        found = _EMPTY_FIELD_GROUPS[key] = str(form[name].as_field_group())
+        if len(_KEPT_FIELD_GROUPS) >= _KEPT_FIELD_GROUPS_MAX:
+            _KEPT_FIELD_GROUPS.clear()
+        found = _KEPT_FIELD_GROUPS[key] = str(field.as_field_group())
     return found
 
 
-def _empty_people_group(language: str | None, form: StatementFilterForm) -> str:
-    choices = tuple(
-        (value, str(label))
-        for value, label in form.fields["beneficiary"].choices  # type: ignore[attr-defined]
-    )
-    key = (language, choices)
-    found = _EMPTY_PEOPLE_GROUPS.get(key)
-    if found is None:
-        if len(_EMPTY_PEOPLE_GROUPS) >= _EMPTY_PEOPLE_GROUPS_MAX:
-            _EMPTY_PEOPLE_GROUPS.clear()
-        found = _EMPTY_PEOPLE_GROUPS[key] = str(form["beneficiary"].as_field_group())
-    return found
-
-
-# (language, people offered) → the beneficiary field's markup in an empty form; bounded.
-_EMPTY_PEOPLE_GROUPS: dict[tuple[str | None, tuple[tuple[str, str], ...]], str] = {}
-_EMPTY_PEOPLE_GROUPS_MAX = 2048
-
-# (language, field name) → the field's markup in an empty form.
-_EMPTY_FIELD_GROUPS: dict[tuple[str | None, str], str] = {}
+# (language, field name, value, people offered) → the field's markup without errors; bounded.
+_KEPT_FIELD_GROUPS: dict[tuple[str | None, str, str | None, tuple[tuple[str, str], ...]], str] = {}
+_KEPT_FIELD_GROUPS_MAX = 4096

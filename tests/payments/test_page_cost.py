@@ -92,7 +92,16 @@ def test_payment_groups_tag_writes_the_included_template_markup(member):
             assert "PAY-" not in whole  # references are grouped on, not shown
 
 
-@pytest.mark.parametrize("data", [None, {"status": "paid", "start": "31/02/2026"}])
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {"status": "paid", "start": "31/02/2026"},
+        {"status": "paid", "start": "01/01/2026", "end": "2026-06-30", "category": "pharmacy"},
+        {"beneficiary": "self", "status": "rejected"},
+        {"category": "<script>", "start": "01/01/2026"},
+    ],
+)
 def test_filter_form_markup_is_the_fields_markup(member, data):
     BeneficiaryFactory(member=member, given_names="Léo")
     for language in ("fr", "en", "fr"):
@@ -117,3 +126,15 @@ def test_kept_people_markup_follows_each_members_names(member):
         assert "Léo" not in theirs
     BeneficiaryFactory(member=member, given_names="Zoé")
     assert "Zoé" in StatementFilterForm(None, member=member).field_groups()
+
+
+def test_kept_markup_follows_the_value_chosen(member):
+    for _ in range(2):
+        paid = StatementFilterForm({"status": "paid"}, member=member).field_groups()
+        rejected = StatementFilterForm({"status": "rejected"}, member=member).field_groups()
+        assert '<option value="paid" selected>' in paid
+        assert '<option value="rejected" selected>' not in paid
+        assert '<option value="rejected" selected>' in rejected
+        dated = StatementFilterForm({"start": "02/03/2026"}, member=member).field_groups()
+        assert 'value="02/03/2026"' in dated
+        assert 'value="02/03/2026"' not in paid
