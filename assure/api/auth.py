@@ -8,11 +8,12 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
-from assure.api.throttling import AddressThrottle, throttle_check
+from assure.api.throttling import AddressThrottle, MemberThrottle, throttle_check
 from assure.core.exceptions import Throttled
 from assure.identity.services import access_token_session
 
 _address_throttle = AddressThrottle()
+_member = MemberThrottle()
 
 
 class MemberBearer(HttpBearer):
@@ -24,11 +25,15 @@ class MemberBearer(HttpBearer):
     )
 
     def __call__(self, request: HttpRequest) -> Any | None:
-        # Counted before the token is looked at, so that guessing tokens is throttled too.
-        wait = throttle_check(request, _address_throttle)
+        account = super().__call__(request)
+        # Every request spends its address's budget, a good token or not, so guessing tokens is
+        # throttled like anything else (over budget, both answer 429: nothing tells them apart).
+        # With a good token the member's budget is counted in the same round trip.
+        throttles = (_address_throttle,) if account is None else (_address_throttle, _member)
+        wait = throttle_check(request, *throttles)
         if wait is not None:
             raise Throttled(extra={"retry_after": math.ceil(wait)})
-        return super().__call__(request)
+        return account
 
     def authenticate(self, request: HttpRequest, token: str) -> Any | None:
         session = access_token_session(token)

@@ -21,6 +21,7 @@ from assure.identity import throttling as identity_throttling
 # The shared cache, or the database while Redis is unreachable (identity.throttling).
 cache = identity_throttling.cache
 
+# On the request: each scope's decision, (allowed, seconds to wait), once counted.
 _COUNTED = "_assure_api_throttles"
 
 
@@ -42,25 +43,37 @@ class ApiThrottle(BaseThrottle):
         return identity_throttling.client_address(request) or "unknown"
 
     def allow_request(self, request: HttpRequest) -> bool:
-        counted: dict[str, bool] = request.__dict__.setdefault(_COUNTED, {})
-        if self.scope in counted:
-            return counted[self.scope]
-        ident = self.ident(request)
-        if ident is None:
-            counted[self.scope] = True
-            return True
-        limit, window = _rate(self.scope)
-        now = time.time()
-        start = int(now // window) * window
-        key = f"api:throttle:{self.scope}:{ident}:{start}"
-        hits = cache.count(key, window + 5)
-        allowed = hits <= limit
-        self._local.wait = None if allowed else max(1.0, start + window - now)
-        counted[self.scope] = allowed
-        return allowed
+        count_budgets(request, self)
+        allowed, wait = request.__dict__[_COUNTED][self.scope]
+        self._local.wait = wait
+        return bool(allowed)
 
     def wait(self) -> float | None:
         return getattr(self._local, "wait", None)
+
+
+def count_budgets(request: HttpRequest, *throttles: ApiThrottle) -> None:
+    """Counts this request against each scope not counted yet, all in one round trip."""
+    decided: dict[str, tuple[bool, float | None]] = request.__dict__.setdefault(_COUNTED, {})
+    pending = []
+    now = time.time()
+    for throttle in throttles:
+        if throttle.scope in decided:
+            continue
+        ident = throttle.ident(request)
+        if ident is None:
+            decided[throttle.scope] = (True, None)
+            continue
+        limit, window = _rate(throttle.scope)
+        start = int(now // window) * window
+        key = f"api:throttle:{throttle.scope}:{ident}:{start}"
+        pending.append((throttle.scope, key, window, limit, start + window - now))
+    if not pending:
+        return
+    counts = cache.count_many([(key, window + 5) for _scope, key, window, _l, _s in pending])
+    for (scope, _key, _window, limit, seconds_left), hits in zip(pending, counts, strict=True):
+        allowed = hits <= limit
+        decided[scope] = (allowed, None if allowed else max(1.0, seconds_left))
 
 
 class AddressThrottle(ApiThrottle):
@@ -97,5 +110,6 @@ class FeedThrottle(ApiThrottle):
 
 def throttle_check(request: HttpRequest, *throttles: ApiThrottle) -> float | None:
     """None when every budget allows the request, else the seconds to wait."""
+    count_budgets(request, *throttles)
     waits = [t.wait() or 1.0 for t in throttles if not t.allow_request(request)]
     return max(waits) if waits else None

@@ -57,17 +57,30 @@ def _outage_errors() -> tuple[type[BaseException], ...]:
 _OUTAGE_ERRORS = _outage_errors()
 
 
-def _redis_count(primary: RedisCache, key: str, ttl: int) -> int:
-    """Create-with-expiry-if-absent and INCR in one MULTI/EXEC, one round trip (Django's add then
-    incr take three: SET NX, EXISTS, INCR). Atomic, so the key can neither slide its window nor
-    be left without an expiry; plain commands every Redis version has."""
-    full_key = primary.make_and_validate_key(key)
-    client = primary._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]
+def _redis_count(primary: RedisCache, keys: list[tuple[str, int]]) -> list[int]:
+    """For each key, create-with-expiry-if-absent and INCR, all in one MULTI/EXEC: one round trip
+    (Django's add then incr take three per key: SET NX, EXISTS, INCR). Atomic, so a key can
+    neither slide its window nor be left without an expiry; plain commands every Redis version
+    has."""
+    full_keys = [(primary.make_and_validate_key(key), ttl) for key, ttl in keys]
+    # Counters are written to the first server (Django's RedisCache writes there whatever the key).
+    client = primary._cache.get_client(full_keys[0][0], write=True)  # type: ignore[attr-defined]
     pipeline = client.pipeline(transaction=True)
-    pipeline.set(full_key, 0, ex=ttl, nx=True)
-    pipeline.incr(full_key)
-    _created, count = pipeline.execute()
-    return int(count)
+    for full_key, ttl in full_keys:
+        pipeline.set(full_key, 0, ex=ttl, nx=True)
+        pipeline.incr(full_key)
+    replies = pipeline.execute()
+    return [int(count) for count in replies[1::2]]
+
+
+def _cache_count(cache_: Any, key: str, ttl: int) -> int:
+    """add then incr, for a cache that is neither Redis nor the database (tests' local memory)."""
+    cache_.add(key, 0, ttl)
+    try:
+        return int(cache_.incr(key))
+    except ValueError:  # expired between add and incr
+        cache_.set(key, 1, ttl)
+        return 1
 
 
 class _ResilientCache:
@@ -100,20 +113,19 @@ class _ResilientCache:
         """Adds one to a counter that lives `ttl` seconds, atomically, and returns it: Redis's
         INCR, or one statement on the database when the cache is the database (embedded set-up)
         or Redis is down (`assure.core.counters`)."""
+        return self.count_many([(key, ttl)])[0]
+
+    def count_many(self, keys: list[tuple[str, int]]) -> list[int]:
+        """`count` for each (key, ttl), in one round trip; the counts in the same order."""
         primary = caches["default"]
         if not isinstance(primary, DatabaseCache) and time.monotonic() >= self._primary_down_until:
             try:
                 if isinstance(primary, RedisCache):
-                    return _redis_count(primary, key, ttl)
-                primary.add(key, 0, ttl)
-                try:
-                    return int(primary.incr(key))
-                except ValueError:  # expired between add and incr
-                    primary.set(key, 1, ttl)
-                    return 1
+                    return _redis_count(primary, keys)
+                return [_cache_count(primary, key, ttl) for key, ttl in keys]
             except _OUTAGE_ERRORS as exc:
                 self._primary_unreachable(exc)
-        return counters.increment(key, ttl)
+        return counters.increment_many(keys)
 
     def using_fallback(self) -> bool:
         return time.monotonic() < self._primary_down_until

@@ -69,6 +69,43 @@ def test_guessing_tokens_is_throttled_by_address(client, settings):
     _assert_throttled(answers[-1])
 
 
+def test_a_good_token_spends_both_budgets_a_bad_one_the_address(client, bearer, settings):
+    _rates(settings, address="4/60", member="2/60")
+    assert [client.get(f"{API}/me", **bearer).status_code for _ in range(3)] == [200, 200, 429]
+    # The address has spent 3 of its 4: one more request of any kind, then nothing.
+    assert client.get(f"{API}/me", HTTP_AUTHORIZATION="Bearer guess").status_code == 401
+    _assert_throttled(client.get(f"{API}/me", HTTP_AUTHORIZATION="Bearer guess"))
+
+
+def test_both_budgets_of_a_request_are_counted_in_one_round_trip(client, bearer, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from assure.identity import throttling
+
+    _rates(settings)
+    calls = []
+    count_many = throttling.cache.count_many
+
+    def counted(keys):
+        calls.append([key.split(":")[2] for key, _ttl in keys])
+        return count_many(keys)
+
+    throttling.cache.count_many = counted  # type: ignore[method-assign]
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"{API}/statements", **bearer).status_code == 200
+    finally:
+        del throttling.cache.count_many
+    assert calls == [["address", "member"]]
+    # On the database (the embedded set-up), that is one statement.
+    from django.core.cache import caches
+    from django.core.cache.backends.db import DatabaseCache
+
+    counting = [q for q in queries.captured_queries if "core_ratecounter" in q["sql"]]
+    assert len(counting) == (1 if isinstance(caches["default"], DatabaseCache) else 0)
+
+
 def test_feeds_are_throttled(client, settings):
     _rates(settings, address="1/60")
     client.post(f"{API}/feeds/members", "", content_type="application/x-ndjson")

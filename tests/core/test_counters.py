@@ -112,3 +112,21 @@ def test_counters_skip_the_write_ahead_log_on_postgresql():
     with connection.cursor() as cursor:
         cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = 'core_ratecounter'")
         assert cursor.fetchone() == ("u",)  # unlogged
+
+
+@pytest.mark.django_db
+def test_several_counters_in_one_statement_each_in_its_own_window():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with mock.patch("assure.core.counters.time.time", return_value=1_000_000.0):
+        counters.increment("short", 10)
+        with CaptureQueriesContext(connection) as queries:
+            assert counters.increment_many([("long", 600), ("short", 10)]) == [1, 2]
+        assert len(queries) == 1
+        assert counters.increment_many([("short", 10), ("long", 600), ("third", 5)]) == [3, 2, 1]
+    with mock.patch("assure.core.counters.time.time", return_value=1_000_010.0):
+        # "short" has ended, "long" goes on: each row keeps its own window.
+        assert counters.increment_many([("long", 600), ("short", 10)]) == [3, 1]
+    with pytest.raises(ValueError, match="each key once"):
+        counters.increment_many([("k", 10), ("k", 10)])
