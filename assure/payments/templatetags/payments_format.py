@@ -8,6 +8,7 @@ figure never splits across two lines.
 from __future__ import annotations
 
 import datetime as dt
+import html
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
@@ -65,9 +66,16 @@ def date_fr(value: Any) -> str:
 _ANY_ID = 987654321987
 
 
+def _escape_text(value: Any) -> str:
+    """`conditional_escape` of a plain value (text from the database, a formatted figure): the
+    same five characters replaced, without the check for lazy and safe strings that Django's
+    makes on every call (a page escapes some 150 values)."""
+    return html.escape(str(value))
+
+
 def _statement_row(line: Any, detail_url: str) -> str:
     """One line of a statement table, as `payments/includes/statement_table.html` writes it."""
-    esc = conditional_escape
+    esc = _escape_text
     person = ""
     if line.beneficiary:
         name = esc(line.beneficiary.given_names)
@@ -134,7 +142,7 @@ def _group_texts(language: str | None) -> dict[str, str]:
 
 
 def _group_heading(group: Any, texts: dict[str, str]) -> str:
-    esc = conditional_escape
+    esc = _escape_text
     if group.reference:
         text = texts["member"] if group.paid_to == "member" else texts["provider"]
         return text % {
