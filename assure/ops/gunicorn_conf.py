@@ -31,6 +31,13 @@ keepalive = 5
 # Workers are replaced now and then so that a slow leak never grows without bound.
 max_requests = 2000
 max_requests_jitter = 200
+# The application is loaded once, in the master, before the workers are forked: a replaced
+# worker starts warm (URLs, templates, translations, compiled settings) in a fork instead of
+# importing everything again. Without this, each replacement cost about 1.5 s of CPU and its
+# first requests waited behind the imports (seconds at the 99th percentile of the load test,
+# docs/performance.md). Nothing opens a database or Redis connection at import. New code then
+# needs a restart of the service, not a reload (docs/operations.md).
+preload_app = True
 # Refuse request lines and header blocks far larger than any real browser sends.
 limit_request_line = 8190
 limit_request_fields = 100
