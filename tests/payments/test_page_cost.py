@@ -55,7 +55,7 @@ def test_first_page_reads_the_page_not_the_history(member_client, member):
 def test_statement_table_tag_writes_the_included_template_markup(member):
     child = BeneficiaryFactory(member=member, given_names="Léo <b>&")
     StatementFactory(member=member)
-    StatementFactory(member=member, beneficiary=child, label="Radio <\"poumons\"> d'Anaïs & co")
+    StatementFactory(member=member, beneficiary=child, label='Radio <"poumons"> d\'Anaïs & co')
     StatementFactory(member=member, status="rejected", paid_on=None)
     StatementFactory(member=member, status="processing", paid_on=None, beneficiary=child)
     lines = list(Statement.objects.filter(member=member).select_related("beneficiary"))
