@@ -159,33 +159,26 @@ class CompiledRead(Generic[ModelT]):
                 or tuple(query.values_select) != tuple(queryset._fields or ())
             ):
                 return None
-            return _Plan(
-                sql=sql,
-                params=params,
-                slots=tuple(slots),
-                compiler=compiler,
-                converters=compiler.get_converters(fields),
-                model=None,
-                init_list=[],
-                start=0,
-                end=len(fields),
-            )
-        if (
+            model, init_list, start, end = None, [], 0, len(fields)
+        elif (
             queryset._iterable_class is not ModelIterable
             or compiler.annotation_col_map
             or queryset._known_related_objects
         ):
             return None
-        klass_info = compiler.klass_info
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        else:
+            klass_info = compiler.klass_info
+            start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+            model = klass_info["model"]
+            init_list = [column[0].target.attname for column in compiler.select[start:end]]
         return _Plan(
             sql=sql,
             params=params,
             slots=tuple(slots),
             compiler=compiler,
             converters=compiler.get_converters(fields),
-            model=klass_info["model"],
-            init_list=[column[0].target.attname for column in compiler.select[start:end]],
+            model=model,
+            init_list=init_list,
             start=start,
             end=end,
         )

@@ -86,7 +86,8 @@ def _redis_count(primary: RedisCache, keys: list[tuple[str, int]]) -> list[int]:
 
 
 def _cache_count(cache_: Any, key: str, ttl: int) -> int:
-    """add then incr, for a cache that is neither Redis nor the database (tests' local memory)."""
+    """add then incr (for a cache that is neither Redis nor the database, such as the tests' local
+    memory; atomic only where the caller makes it so)."""
     cache_.add(key, 0, ttl)
     try:
         return int(cache_.incr(key))
@@ -180,12 +181,7 @@ def _incr(key: str, ttl: int) -> int:
     # atomic on SQLite, whose transactions begin IMMEDIATE (one writer at a time, settings);
     # Redis increments atomically by itself (tests/security/test_credential_stuffing.py).
     with transaction.atomic():
-        cache.add(key, 0, ttl)
-        try:
-            return int(cache.incr(key))
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, ttl)
-            return 1
+        return _cache_count(cache, key, ttl)
 
 
 def _until(key: str) -> dt.datetime | None:
