@@ -95,7 +95,7 @@ class CompiledRead(Generic[ModelT]):
         fetched = self._fetch(args, one=False)
         if fetched is None:
             return [tuple(row) for row in self._build(*args)]
-        plan, rows = fetched
+        plan, _alias, rows = fetched
         if plan.model is not None:
             raise TypeError("tuples() reads a values_list() queryset; use all() for instances")
         if plan.converters:
@@ -107,16 +107,16 @@ class CompiledRead(Generic[ModelT]):
         fetched = self._fetch(args, one=one)
         if fetched is None:
             return None
-        plan, rows = fetched
+        plan, alias, rows = fetched
         if plan.model is None:
             raise TypeError("all() and first() build instances; read a values_list() by tuples()")
-        alias = router.db_for_read(self._model)
         # Populators hold no state between rows: made once for the call, as Django's iterator does.
         populators = get_related_populators(plan.compiler.klass_info, plan.compiler.select, alias)
         return [self._instance(plan, alias, row, populators) for row in rows]
 
-    def _fetch(self, args: tuple[Any, ...], *, one: bool) -> tuple[_Plan, list[Any]] | None:
-        """The plan and the raw rows, or None when this queryset cannot be kept compiled."""
+    def _fetch(self, args: tuple[Any, ...], *, one: bool) -> tuple[_Plan, str, list[Any]] | None:
+        """The plan, the database read and the raw rows, or None when this queryset cannot be
+        kept compiled."""
         alias = router.db_for_read(self._model)
         if alias not in self._plans:
             with self._lock:
@@ -127,7 +127,7 @@ class CompiledRead(Generic[ModelT]):
         if any(type(value) is int and not _BIGINT_MIN <= value <= _BIGINT_MAX for value in args):
             # As Django answers a lookup out of an integer column's range: nothing found (the
             # database would refuse the number).
-            return plan, []
+            return plan, alias, []
         connection = connections[alias]
         params = list(plan.params)
         for slot, value in zip(plan.slots, args, strict=True):
@@ -135,7 +135,7 @@ class CompiledRead(Generic[ModelT]):
         with connection.cursor() as cursor:
             cursor.execute(plan.sql, params)
             rows = cursor.fetchmany(1) if one else cursor.fetchall()
-        return plan, rows
+        return plan, alias, rows
 
     def _plan(self, alias: str) -> _Plan | None:
         queryset = self._build(*self._stand_ins)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import time
+from functools import lru_cache
 
 from django.db import connection
 
@@ -22,7 +23,9 @@ PURGE_ONE_IN = 500
 _TABLE = RateCounter._meta.db_table
 
 
+@lru_cache(maxsize=8)
 def _increment_sql(rows: int) -> str:
+    """The upsert of `rows` counters (a request counts one or two: its address, its member)."""
     values = ", ".join(["(%s, 1, %s)"] * rows)
     return f"""
 INSERT INTO "{_TABLE}" ("key", "count", "expires_at") VALUES {values}
@@ -32,10 +35,6 @@ ON CONFLICT ("key") DO UPDATE SET
         THEN excluded."expires_at" ELSE "{_TABLE}"."expires_at" END
 RETURNING "key", "count"
 """  # noqa: S608 - the table name is the model's own; every value is a parameter
-
-
-# A request counts one or two budgets (its address, and its member once known).
-_INCREMENT = {rows: _increment_sql(rows) for rows in (1, 2, 3)}
 
 
 def increment(key: str, ttl: int) -> int:
@@ -53,7 +52,7 @@ def increment_many(keys: list[tuple[str, int]]) -> list[int]:
     if len({key for key, _ttl in keys}) != len(keys):
         raise ValueError("each key once: a statement cannot update one row twice")
     now = int(time.time())
-    sql = _INCREMENT.get(len(keys)) or _increment_sql(len(keys))
+    sql = _increment_sql(len(keys))
     params: list[str | int] = []
     for key, ttl in keys:
         params += [key, now + ttl]
