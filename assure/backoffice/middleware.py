@@ -10,6 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 SEEN_KEY = "backoffice_seen"
+# How stale the last-seen time may get before it is written again: writing it on every request
+# saved the session (an UPDATE and its commit) on every page an advisor opens. A session thus ends
+# between BACKOFFICE_IDLE_SECONDS and that plus this many seconds after the last request.
+SEEN_REFRESH_SECONDS = 30
 
 
 class StaffIdleMiddleware:
@@ -23,6 +27,6 @@ class StaffIdleMiddleware:
             seen = request.session.get(SEEN_KEY)
             if seen is not None and now - float(seen) > settings.BACKOFFICE_IDLE_SECONDS:
                 logout(request)
-            else:
+            elif seen is None or now - float(seen) >= SEEN_REFRESH_SECONDS:
                 request.session[SEEN_KEY] = now
         return self.get_response(request)

@@ -100,6 +100,13 @@ class Thread(models.Model):
         indexes = [
             models.Index(fields=["member", "-last_message_at", "-id"]),
             models.Index(fields=["team", "status", "answer_expected_by"]),
+            # The default queue, in its order: a page of it reads a hundred entries of this index
+            # instead of sorting every unassigned thread.
+            models.Index(
+                fields=["answer_expected_by", "waiting_since", "id"],
+                condition=models.Q(status="waiting_advisor", assigned_to__isnull=True),
+                name="messaging_thread_unassigned",
+            ),
         ]
         permissions = [
             ("answer_thread", "Can read and answer members' threads"),

@@ -13,8 +13,10 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import get_language
 
 from assure.core.exceptions import NotFound, ValidationFailed
+from assure.core.fixed_urls import reverse_with_id
 from assure.core.services import Actor, audit_record
 from assure.members.models import Member
 from assure.messaging.models import Attachment, Message, Subject, Team, Thread
@@ -115,10 +117,35 @@ def team_list() -> list[Team]:
     return list(Team.objects.all())
 
 
+# What one queue page lists: an advisor works from the top (the oldest question first) and the
+# rest waits for the next look.
+QUEUE_PAGE = 100
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One line of an advisor's queue, as displayed (no model instances: a page lists a hundred)."""
+
+    pk: int
+    subject: str
+    member: str
+    team: str
+    answer_expected_by: dt.date | None
+    advisor: str
+
+    @property
+    def url(self) -> str:
+        return reverse_with_id("backoffice:messaging:thread", self.pk)
+
+    @property
+    def due(self) -> str:
+        return self.answer_expected_by.strftime("%d/%m/%Y") if self.answer_expected_by else "—"
+
+
 def thread_queue(*, team: Team | None, queue: str, user: Any) -> QuerySet[Thread]:
     """A team's queue: unassigned (new), mine, overdue (past the expected date), waiting for the
     member. The oldest question first, so that nobody waits behind newer ones."""
-    qs = Thread.objects.select_related("subject", "team", "member", "assigned_to")
+    qs = Thread.objects.all()
     if team is not None:
         qs = qs.filter(team=team)
     today = timezone.localdate()
@@ -133,13 +160,66 @@ def thread_queue(*, team: Team | None, queue: str, user: Any) -> QuerySet[Thread
     return qs.order_by("answer_expected_by", "waiting_since", "id")
 
 
+def queue_rows(*, team: Team | None, queue: str, user: Any) -> list[QueueRow]:
+    """The first QUEUE_PAGE lines of a queue, read as plain values in one query."""
+    english = (get_language() or "fr").split("-")[0] == "en"
+    values = thread_queue(team=team, queue=queue, user=user).values_list(
+        "pk",
+        "subject__label",
+        "subject__label_en",
+        "member__given_names",
+        "member__usual_name",
+        "member__birth_name",
+        "team__name",
+        "team__name_en",
+        "answer_expected_by",
+        "assigned_to__first_name",
+        "assigned_to__last_name",
+        "assigned_to__username",
+    )[:QUEUE_PAGE]
+    rows = []
+    for (
+        pk,
+        label,
+        label_en,
+        given_names,
+        usual_name,
+        birth_name,
+        team_name,
+        team_name_en,
+        expected,
+        first_name,
+        last_name,
+        username,
+    ) in values:
+        # The same wording as the models' display_label, display_name and get_full_name.
+        advisor = f"{first_name or ''} {last_name or ''}".strip() or username or "—"
+        rows.append(
+            QueueRow(
+                pk=pk,
+                subject=label_en if english and label_en else label,
+                member=f"{given_names.split(' ')[0]} {usual_name or birth_name}",
+                team=team_name_en if english and team_name_en else team_name,
+                answer_expected_by=expected,
+                advisor=advisor,
+            )
+        )
+    return rows
+
+
 def queue_counts(*, team: Team | None, user: Any) -> dict[str, int]:
-    qs = Thread.objects.all() if team is None else Thread.objects.filter(team=team)
+    """How many threads each queue holds. Every queue is made of open threads, so the count reads
+    only those (the status index), however many closed threads the years have kept."""
+    qs = Thread.objects.filter(
+        status__in=[Thread.Status.WAITING_ADVISOR, Thread.Status.WAITING_MEMBER]
+    )
+    if team is not None:
+        qs = qs.filter(team=team)
     today = timezone.localdate()
     waiting = Q(status=Thread.Status.WAITING_ADVISOR)
     return qs.aggregate(
         unassigned=Count("id", filter=waiting & Q(assigned_to__isnull=True)),
-        mine=Count("id", filter=Q(assigned_to=user) & ~Q(status=Thread.Status.CLOSED)),
+        mine=Count("id", filter=Q(assigned_to=user)),
         overdue=Count("id", filter=waiting & Q(answer_expected_by__lt=today)),
         waiting_member=Count("id", filter=Q(status=Thread.Status.WAITING_MEMBER)),
     )

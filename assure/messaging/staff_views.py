@@ -72,7 +72,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     queue = request.GET.get("file", "unassigned")
     if queue not in selectors.QUEUES:
         queue = "unassigned"
-    threads = list(selectors.thread_queue(team=team, queue=queue, user=request.user)[:100])
+    threads = selectors.queue_rows(team=team, queue=queue, user=request.user)
     counts = selectors.queue_counts(team=team, user=request.user)
     labels = _queue_labels()
     return render(

@@ -109,6 +109,20 @@ def test_a_staff_session_ends_after_15_idle_minutes():
         assert client.get("/backoffice/").status_code == 302
 
 
+def test_the_last_seen_time_is_written_at_most_every_30_seconds():
+    user = staff_user()
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        client = signed_in(user)
+        client.get("/backoffice/")
+        first = client.session["backoffice_seen"]
+        traveller.shift(dt.timedelta(seconds=20))
+        client.get("/backoffice/")
+        assert client.session["backoffice_seen"] == first  # no session write for this page
+        traveller.shift(dt.timedelta(seconds=15))
+        client.get("/backoffice/")
+        assert client.session["backoffice_seen"] == first + 35
+
+
 def _link_from(output: str) -> str:
     match = re.search(r"(/backoffice/inscription/[^/\s]+/)", output)
     assert match, output

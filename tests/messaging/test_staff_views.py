@@ -86,6 +86,27 @@ def test_queues(client, member, other_member):
     assert counts == {"unassigned": 2, "mine": 1, "overdue": 1, "waiting_member": 1}
 
 
+def test_a_queue_line_shows_what_the_thread_page_shows(client, member):
+    me = advisor("moi")
+    me.first_name, me.last_name = "Lucie", "Martin"
+    me.save()
+    thread = write(member, subject="indemnites")
+    services.thread_take(actor=services.staff_actor(me), user=me, thread=thread)
+    thread.refresh_from_db()
+    client.force_login(me)
+    page = client.get(INBOX + "?file=mine").content.decode()
+    row = page[page.index(f'href="{_thread_url(thread)}"') :].split("</tr>")[0]
+    assert thread.subject.display_label in row
+    assert member.display_name.replace("'", "&#x27;") in row
+    assert thread.team.display_name in row
+    assert thread.answer_expected_by.strftime("%d/%m/%Y") in row
+    assert "Lucie Martin" in row
+    me.first_name = me.last_name = ""
+    me.save()
+    row = client.get(INBOX + "?file=mine").content.decode().split(_thread_url(thread))[1]
+    assert "moi" in row.split("</tr>")[0]  # no full name: the user name
+
+
 def test_inbox_queries_do_not_grow(client, member, django_assert_max_num_queries):
     client.force_login(advisor())
     write(member)
