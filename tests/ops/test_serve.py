@@ -187,3 +187,19 @@ def test_worker_check_fails_when_no_worker_takes_the_probe(settings):
     settings.TASKS = DB_TASKS
     with pytest.raises(CommandError, match="No worker is taking tasks"):
         call_command("worker", check=True, timeout=0.3)
+
+
+def test_gunicorn_workers_start_with_the_loaded_application_frozen():
+    import gc
+    import sys
+
+    from assure.ops import gunicorn_conf
+
+    gunicorn_conf.when_ready(None)
+    assert "assure.api.routers.documents" in sys.modules  # the views are imported in the master
+    before = gc.get_freeze_count()
+    try:
+        gunicorn_conf.pre_fork(None, None)
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
