@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from assure.core.exceptions import DomainError, NotFound
+from assure.core.fixed_urls import reverse_with_id
 from assure.documents import forms, selectors, services
 from assure.documents.models import Certificate
 from assure.identity.decorators import member_login_required
@@ -31,13 +35,53 @@ def _member(request: HttpRequest) -> Member:
     return request.member  # type: ignore[attr-defined, no-any-return]
 
 
+@dataclass(frozen=True)
+class _Listed:
+    """One issued certificate as the list shows it (written here once instead of through the
+    template's tags and filters for each of up to fifty certificates)."""
+
+    kind: str
+    beneficiary: str
+    revoked: bool
+    issued_on: str
+    dates: str
+    reference: str
+    url: str
+
+
+def _listed_all(certificates: list[Certificate]) -> list[_Listed]:
+    # Looked up once for the page, not once for each certificate.
+    issued_text = _("Délivrée le %(day)s")
+    valid_text = _("valable jusqu'au %(day)s")
+    kinds = {value: str(label) for value, label in Certificate.Kind.choices}
+    listed = []
+    for certificate in certificates:
+        issued_on = f"{timezone.localtime(certificate.issued_at):%d/%m/%Y}"
+        dates = issued_text % {"day": issued_on}
+        if certificate.valid_until:
+            dates += ", " + valid_text % {"day": f"{certificate.valid_until:%d/%m/%Y}"}
+        beneficiary = certificate.beneficiary
+        listed.append(
+            _Listed(
+                kind=kinds.get(certificate.kind, certificate.kind),
+                beneficiary=beneficiary.given_names if beneficiary else "",
+                revoked=certificate.revoked_at is not None,
+                issued_on=issued_on,
+                dates=dates,
+                reference=certificate.display_reference,
+                url=reverse_with_id("documents:download", certificate.pk),
+            )
+        )
+    return listed
+
+
 @member_login_required
 def certificate_list(request: HttpRequest) -> HttpResponse:
     page = selectors.certificate_list_for_member(member=_member(request), limit=50)
     return render(
         request,
         "documents/list.html",
-        {"certificates": page.items, "kinds": KIND_SLUGS},
+        {"certificates": _listed_all(page.items), "kinds": KIND_SLUGS},
     )
 
 

@@ -98,11 +98,10 @@ def on_starting(server: object) -> None:
 
 
 def when_ready(server: object) -> None:
-    """The loaded application (preload_app) imports, once in the master, what each worker's first
-    request would otherwise import: every view and API module, through the URL configuration."""
-    from django.urls import get_resolver
+    """The master loads, once, what each worker's first requests would (assure/ops/warm.py)."""
+    from assure.ops.warm import application_warm
 
-    get_resolver().url_patterns  # noqa: B018 (the import is the point)
+    application_warm()
 
 
 def pre_fork(server: object, worker: object) -> None:

@@ -39,6 +39,26 @@ def test_list_offers_every_kind_and_shows_issued_ones(member_client, member):
     assert f"/mes-attestations/{certificate.pk}/telecharger/" in page
 
 
+def test_each_listed_certificate_says_what_when_and_for_whom(member_client, member):
+    import datetime as dt
+
+    import time_machine
+
+    lea = member.beneficiaries.get()
+    # 23:30 in UTC is already the next day in Paris: the member's day is shown.
+    with time_machine.travel(dt.datetime(2026, 11, 25, 23, 30, tzinfo=dt.UTC), tick=False):
+        provisional = issue(member, "ehic_provisional", person=str(lea.pk))
+    provisional.revoked_at = provisional.issued_at
+    provisional.save()
+    page = member_client.get("/mes-attestations/").content.decode()
+    item = page.split(f"/mes-attestations/{provisional.pk}/telecharger/")[0].rsplit("<li", 1)[1]
+    assert provisional.get_kind_display() in item
+    assert f"— {lea.given_names}" in item
+    assert "Annulée" in item
+    assert "Délivrée le 26/11/2026, valable jusqu&#x27;au " in item
+    assert provisional.display_reference in item
+
+
 def test_entitlement_form_lists_beneficiaries_and_issues(member_client, member):
     lea = member.beneficiaries.get()
     page = member_client.get("/mes-attestations/nouvelle/droits/").content.decode()

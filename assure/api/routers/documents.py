@@ -7,13 +7,14 @@ from typing import Literal
 
 from django.conf import settings
 from django.http import FileResponse, HttpRequest
-from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
+from pydantic import BaseModel
 
 from assure.api.auth import member_auth
 from assure.api.routers.auth import ProblemOut
 from assure.core.exceptions import Throttled
+from assure.core.fixed_urls import reverse_with_id
 from assure.documents import selectors, services
 from assure.documents.models import Certificate
 from assure.documents.views import verification_allowed
@@ -37,7 +38,8 @@ class CertificateIn(Schema):
     person: int | Literal["self"] = "self"
 
 
-class CertificateOut(Schema):
+# Answers built here from keyword arguments: plain pydantic models, as in the payments router.
+class CertificateOut(BaseModel):
     id: int
     reference: str
     kind: KindName
@@ -46,7 +48,7 @@ class CertificateOut(Schema):
     pdf_url: str
 
 
-class CertificateListOut(Schema):
+class CertificateListOut(BaseModel):
     items: list[CertificateOut]
     next: str | None
 
@@ -75,7 +77,7 @@ def certificate_out(certificate: Certificate) -> CertificateOut:
         kind=certificate.kind,  # type: ignore[arg-type]
         issued_at=certificate.issued_at,
         valid_until=certificate.valid_until,
-        pdf_url=reverse("api-v1:certificates_pdf", kwargs={"certificate_id": certificate.pk}),
+        pdf_url=reverse_with_id("api-v1:certificates_pdf", certificate.pk),
     )
 
 

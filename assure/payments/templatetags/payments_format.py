@@ -14,11 +14,11 @@ from functools import lru_cache
 from typing import Any
 
 from django.template import Library
-from django.urls import reverse
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
+from assure.core.fixed_urls import reverse_with_id
 from assure.payments.models import Statement
 
 register = Library()
@@ -62,10 +62,6 @@ def date_fr(value: Any) -> str:
     return format_date(value)
 
 
-# A statement id no line has: its detail address is reversed once per table, not once per line.
-_ANY_ID = 987654321987
-
-
 def _escape_text(value: Any) -> str:
     """`conditional_escape` of a plain value (text from the database, a formatted figure): the
     same five characters replaced, without the check for lazy and safe strings that Django's
@@ -73,7 +69,7 @@ def _escape_text(value: Any) -> str:
     return html.escape(str(value))
 
 
-def _statement_row(line: Any, detail_url: str) -> str:
+def _statement_row(line: Any) -> str:
     """One line of a statement table, as `payments/includes/statement_table.html` writes it."""
     esc = _escape_text
     person = ""
@@ -89,7 +85,7 @@ def _statement_row(line: Any, detail_url: str) -> str:
         label = _status_labels(get_language()).get(line.status) or line.get_status_display()
         tag = f'<br><strong class="govuk-tag {colour}">{esc(label)}</strong>'
     amount = "—" if line.status == "rejected" else esc(format_euros(line.reimbursed))
-    href = esc(detail_url.replace(str(_ANY_ID), str(line.pk)))
+    href = esc(reverse_with_id("payments:detail", line.pk))
     return (
         '<tr class="govuk-table__row">\n'
         f'      <td class="govuk-table__cell">{esc(format_date(line.care_date))}</td>\n'
@@ -101,8 +97,8 @@ def _statement_row(line: Any, detail_url: str) -> str:
     )
 
 
-def _statement_table(lines: Any, caption: str, detail_url: str) -> str:
-    rows = "".join(_statement_row(line, detail_url) for line in lines)
+def _statement_table(lines: Any, caption: str) -> str:
+    rows = "".join(_statement_row(line) for line in lines)
     return _table_head(get_language(), caption) + f"    {rows}\n  </tbody>\n</table>\n"
 
 
@@ -121,9 +117,8 @@ def statement_table(lines: Any, caption: Any) -> SafeString:
     payment, and the template engine's cost per include and per line was most of the page's time.
     `payments/includes/statement_table.html` holds the same markup, and a test keeps both equal.
     """
-    detail_url = reverse("payments:detail", args=[_ANY_ID])
     return mark_safe(  # noqa: S308 - every value above is escaped
-        _statement_table(lines, conditional_escape(caption), detail_url)
+        _statement_table(lines, conditional_escape(caption))
     )
 
 
@@ -168,14 +163,13 @@ def payment_groups(groups: Any) -> SafeString:
     texts = _group_texts(get_language())
     if not groups:
         return mark_safe(f'\n<p class="govuk-body">{texts["empty"]}</p>\n')  # noqa: S308
-    detail_url = reverse("payments:detail", args=[_ANY_ID])
     parts = []
     for number, group in enumerate(groups, start=1):
         parts.append(
             f'\n<section class="govuk-!-margin-bottom-6" aria-labelledby="group-{number}">\n'
             f'  <h2 class="govuk-heading-s" id="group-{number}">'
             f"{_group_heading(group, texts)}</h2>\n"
-            f"  {_statement_table(group.lines, texts['caption'], detail_url)}\n</section>\n"
+            f"  {_statement_table(group.lines, texts['caption'])}\n</section>\n"
         )
     return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
 

@@ -1,0 +1,46 @@
+"""What a web process loads on its first requests, loaded once before the workers are forked.
+
+gunicorn loads the application in its master (preload_app) and forks the workers from it, also
+when it replaces one (max_requests). Whatever the master has loaded, each worker starts with:
+without this, every new worker imported the views, compiled each template and read each
+translation catalogue on the first requests that needed them, and those requests were the slow
+tail of the load test (docs/performance.md). Nothing here opens a database or Redis connection.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+from django.template import engines
+from django.urls import get_resolver
+from django.utils import translation
+
+
+def project_template_names() -> list[str]:
+    """The names of assure's own templates (the site's directory and each app's), sorted."""
+    roots = [Path(d) for engine in settings.TEMPLATES for d in engine.get("DIRS", [])]
+    roots += [
+        Path(config.path) / "templates"
+        for config in apps.get_app_configs()
+        if config.name.startswith("assure.")
+    ]
+    names = {
+        path.relative_to(root).as_posix()
+        for root in roots
+        if root.is_dir()
+        for path in root.rglob("*")
+        if path.is_file() and path.suffix in {".html", ".txt"}
+    }
+    return sorted(names)
+
+
+def application_warm() -> None:
+    get_resolver().url_patterns  # noqa: B018 (reading it imports every view and API module)
+    for engine in engines.all():
+        for name in project_template_names():
+            engine.get_template(name)  # compiled into the engine's cached loader
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            translation.gettext("Accueil")  # reads the language's catalogues

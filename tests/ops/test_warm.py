@@ -1,0 +1,29 @@
+"""The gunicorn master loads what the workers' first requests would (assure/ops/warm.py)."""
+
+from __future__ import annotations
+
+import sys
+
+from django.template import engines
+from django.utils import translation
+
+from assure.ops.warm import application_warm, project_template_names
+
+
+def test_every_project_template_is_found():
+    names = project_template_names()
+    assert "base.html" in names
+    assert "messaging/staff/inbox.html" in names
+    assert "documents/verify.html" in names or any(n.startswith("documents/") for n in names)
+    assert not any(name.startswith("admin/") for name in names)  # Django's own are not ours
+
+
+def test_the_views_templates_and_languages_are_loaded():
+    application_warm()
+    assert "assure.api.routers.documents" in sys.modules
+    loader = engines["django"].engine.template_loaders[0]
+    kept = getattr(loader, "get_template_cache", {})
+    missing = [name for name in project_template_names() if name not in kept]
+    assert not missing
+    with translation.override("en"):
+        assert translation.gettext("Accueil") == "Home"
