@@ -152,6 +152,10 @@ def test_the_reads_of_every_request_are_kept_compiled():
 
     with pytest.raises(NotFound):
         documents.certificate_get_for_member(member=account.member, certificate_id=1)
+    documents.beneficiaries_for_member(member=account.member)
+    from assure.messaging import selectors as messaging
+
+    assert messaging.thread_unread_count_for_member(member=account.member) == 0
     for read in (
         selectors._live_session,
         selectors._account_by_nir,
@@ -166,6 +170,8 @@ def test_the_reads_of_every_request_are_kept_compiled():
         payments._allowance_payments,
         sessions._session_by_key,
         documents._certificate_of_member,
+        documents._active_beneficiaries,
+        messaging._unread_count,
     ):
         assert read._plans["default"] is not None, read._build.__name__
 
