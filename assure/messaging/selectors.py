@@ -84,7 +84,11 @@ def thread_list_for_member(
 
 
 def _unread_query(member_id: int) -> QuerySet[Thread]:
-    return Thread.objects.filter(member_id=member_id, unread_by_member=True).values_list("pk")
+    return (
+        Thread.objects.filter(member_id=member_id, unread_by_member=True)
+        .order_by()
+        .values_list("pk")
+    )
 
 
 # Accueil, the page members open most, asks it each time: compiled once (assure.core.compiled).
