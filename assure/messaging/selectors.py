@@ -94,12 +94,12 @@ def _unread_query(member_id: int) -> QuerySet[Thread]:
 # Accueil, the page members open most, asks it each time: compiled once (assure.core.compiled).
 # The ids rather than a count: a compiled read keeps plain columns, and a member's unread
 # answers are a handful.
-_unread_count = CompiledRead(Thread, _unread_query, stand_ins=(-1,))
+_unread_ids = CompiledRead(Thread, _unread_query, stand_ins=(-1,))
 
 
 def thread_unread_count_for_member(*, member: Member) -> int:
     """For Accueil: how many threads hold an answer the member has not opened."""
-    return len(_unread_count.tuples(member.pk))
+    return len(_unread_ids.tuples(member.pk))
 
 
 def _with_messages(qs: QuerySet[Thread]) -> QuerySet[Thread]:

@@ -171,7 +171,7 @@ def test_the_reads_of_every_request_are_kept_compiled():
         sessions._session_by_key,
         documents._certificate_of_member,
         documents._active_beneficiaries,
-        messaging._unread_count,
+        messaging._unread_ids,
     ):
         assert read._plans["default"] is not None, read._build.__name__
 
