@@ -83,7 +83,7 @@ def thread_list_for_member(
     )
 
 
-def _unread_query(member_id: int) -> QuerySet[Thread]:
+def _unread_query(member_id: int) -> QuerySet[Thread, Any]:
     return (
         Thread.objects.filter(member_id=member_id, unread_by_member=True)
         .order_by()

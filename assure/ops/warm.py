@@ -10,6 +10,7 @@ tail of the load test (docs/performance.md). Nothing here opens a database or Re
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
@@ -20,7 +21,8 @@ from django.utils import translation
 
 def project_template_names() -> list[str]:
     """The names of assure's own templates (the site's directory and each app's), sorted."""
-    roots = [Path(d) for engine in settings.TEMPLATES for d in engine.get("DIRS", [])]
+    templates: list[dict[str, Any]] = settings.TEMPLATES
+    roots = [Path(d) for engine in templates for d in engine.get("DIRS", [])]
     roots += [
         Path(config.path) / "templates"
         for config in apps.get_app_configs()
