@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -487,25 +488,33 @@ def test_gunicorn_with_two_workers_reports_every_request_once(tmp_path):
                         return sample.value
             return 0.0
 
+        def writers() -> set[str]:
+            # One file per worker that has counted something. The master may hold one too (the
+            # application is loaded in it before the workers are forked), where nothing is counted.
+            files = {p.name for p in metrics_dir.glob("counter_*.db")}
+            return files - {f"counter_{server.pid}.db"}
+
         base_count = healthz_count()  # the start-up probes
-        for _ in range(30):
-            _get(f"{base}/healthz")
-        assert healthz_count() == base_count + 30
-        # One file per worker, summed by every scrape. The master may hold one too (the
-        # application is loaded in it before the workers are forked), where nothing is counted.
-        files = {p.name for p in metrics_dir.glob("counter_*.db")}
-        writers = files - {f"counter_{server.pid}.db"}
-        assert len(writers) == 2, files
+        # Requests in bursts of concurrent ones until both workers have served some: one after
+        # the other, they may all go to whichever worker is back waiting first.
+        sent = 0
+        deadline = time.monotonic() + 30
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            while len(writers()) < 2:
+                assert time.monotonic() < deadline, f"one worker served everything: {writers()}"
+                list(pool.map(lambda _: _get(f"{base}/healthz"), range(16)))
+                sent += 16
+        assert healthz_count() == base_count + sent  # every worker's counts, summed once
 
         # Replace one worker: what it counted stays in the total.
-        worker_pid = int(next(iter(writers)).removeprefix("counter_").removesuffix(".db"))
+        worker_pid = int(next(iter(writers())).removeprefix("counter_").removesuffix(".db"))
         os.kill(worker_pid, signal.SIGTERM)
         deadline = time.monotonic() + 30
         while (metrics_dir / f"counter_{worker_pid}.db").exists():
             assert time.monotonic() < deadline, "the ended worker's file was not folded"
             time.sleep(0.2)
         assert (metrics_dir / f"counter_archive-{server.pid}.db").exists()
-        assert healthz_count() == base_count + 30
+        assert healthz_count() == base_count + sent
     finally:
         server.send_signal(signal.SIGTERM)
         try:
