@@ -12,8 +12,9 @@ share the same machine load:
   written, audit event);
 - bare: `page_render` of the same page (same layout, same text, same QR code), nothing else.
 
-The process is prepared as assure's gunicorn prepares its workers: views imported, the loaded
-application frozen out of the garbage collector's sight (assure/ops/gunicorn_conf.py).
+The process is prepared as assure's gunicorn prepares its workers: views imported, templates
+compiled, translations read, then what is loaded frozen out of the garbage collector's sight
+(assure/ops/warm.py, assure/ops/gunicorn_conf.py).
 
 Prints certificates/s, bare pages/s and their ratio (issue 5's goal: ≥ 0.5, signing included),
 plus the time of the signature alone. Nothing is asserted: record the figures in
@@ -154,9 +155,8 @@ def main() -> None:
         _pyhanko_sign(sample)
         pyhanko_times.append(time.perf_counter() - start)
 
-    # As assure's gunicorn does before it forks a worker: imports done, then what is loaded so
-    # far frozen out of the garbage collector's sight (assure/ops/gunicorn_conf.py). Both halves
-    # of the measure run in this one process, so both run with it.
+    # As assure's gunicorn does before it forks a worker (assure/ops/gunicorn_conf.py). Both
+    # halves of the measure run in this one process, so both run with it.
     from assure.ops import gunicorn_conf
 
     gunicorn_conf.when_ready(None)
