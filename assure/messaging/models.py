@@ -15,9 +15,15 @@ from django.utils.translation import gettext_lazy as _
 from assure.members.models import Member
 
 
-def _in_language(french: str, english: str) -> str:
-    language = (get_language() or "fr").split("-")[0]
-    return english if language == "en" and english else french
+def english_wanted() -> bool:
+    return (get_language() or "fr").split("-")[0] == "en"
+
+
+def in_language(french: str, english: str, *, wanted_english: bool | None = None) -> str:
+    """The English text when English is wanted (the active language unless said) and written."""
+    if wanted_english is None:
+        wanted_english = english_wanted()
+    return english if wanted_english and english else french
 
 
 class Team(models.Model):
@@ -35,7 +41,7 @@ class Team(models.Model):
 
     @property
     def display_name(self) -> str:
-        return _in_language(self.name, self.name_en)
+        return in_language(self.name, self.name_en)
 
 
 class Subject(models.Model):
@@ -58,11 +64,11 @@ class Subject(models.Model):
 
     @property
     def display_label(self) -> str:
-        return _in_language(self.label, self.label_en)
+        return in_language(self.label, self.label_en)
 
     @property
     def display_help(self) -> str:
-        return _in_language(self.help_text, self.help_text_en)
+        return in_language(self.help_text, self.help_text_en)
 
 
 class Thread(models.Model):

@@ -13,14 +13,21 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import get_language
 
 from assure.core.compiled import CompiledRead
 from assure.core.exceptions import NotFound, ValidationFailed
 from assure.core.fixed_urls import reverse_with_id
 from assure.core.services import Actor, audit_record
 from assure.members.models import Member
-from assure.messaging.models import Attachment, Message, Subject, Team, Thread
+from assure.messaging.models import (
+    Attachment,
+    Message,
+    Subject,
+    Team,
+    Thread,
+    english_wanted,
+    in_language,
+)
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -177,7 +184,7 @@ def thread_queue(*, team: Team | None, queue: str, user: Any) -> QuerySet[Thread
 
 def queue_rows(*, team: Team | None, queue: str, user: Any) -> list[QueueRow]:
     """The first QUEUE_PAGE lines of a queue, read as plain values in one query."""
-    english = (get_language() or "fr").split("-")[0] == "en"
+    english = english_wanted()  # once for the page, not once a line
     values = thread_queue(team=team, queue=queue, user=user).values_list(
         "pk",
         "subject__label",
@@ -212,9 +219,9 @@ def queue_rows(*, team: Team | None, queue: str, user: Any) -> list[QueueRow]:
         rows.append(
             QueueRow(
                 pk=pk,
-                subject=label_en if english and label_en else label,
+                subject=in_language(label, label_en, wanted_english=english),
                 member=f"{given_names.split(' ')[0]} {usual_name or birth_name}",
-                team=team_name_en if english and team_name_en else team_name,
+                team=in_language(team_name, team_name_en, wanted_english=english),
                 answer_expected_by=expected,
                 advisor=advisor,
             )
