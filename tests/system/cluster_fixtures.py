@@ -71,21 +71,33 @@ class SmtpRecorder:
             )
         return "250 Message accepted for delivery"
 
-    def to(self, address: str) -> list[Mail]:
+    def to(self, address: str, subject: str | None = None) -> list[Mail]:
         with self._lock:
-            return [m for m in self.messages if address in m.to]
+            return [
+                m
+                for m in self.messages
+                if address in m.to and (subject is None or m.subject == subject)
+            ]
 
-    def wait_for(self, address: str, count: int = 1, timeout: float = MAIL_TIMEOUT) -> list[Mail]:
-        """The messages to `address` once there are at least `count` of them."""
+    def wait_for(
+        self,
+        address: str,
+        count: int = 1,
+        timeout: float = MAIL_TIMEOUT,
+        subject: str | None = None,
+    ) -> list[Mail]:
+        """The messages to `address` (with that subject, if given) once there are at least
+        `count` of them. Two workers send: a notice queued earlier may arrive after a code
+        asked later, so a test waiting for a code names its subject."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = self.to(address)
+            found = self.to(address, subject)
             if len(found) >= count:
                 return found
             time.sleep(0.1)
         raise AssertionError(
-            f"{len(self.to(address))} message(s) to {address} after {timeout:.0f} s, "
-            f"expected {count}"
+            f"{len(self.to(address, subject))} message(s) to {address} "
+            f"({subject or 'any subject'}) after {timeout:.0f} s, expected {count}"
         )
 
 

@@ -52,6 +52,9 @@ def production_shape(test):
 NEW_SECRET = "une girafe bleue traverse le pont"
 LOCKED = "Trop d'essais infructueux"
 WRONG = "un code qui ne va pas du tout"
+# The subjects of the e-mails that carry a code (identity's notification templates).
+PROVISIONAL_SUBJECT = "Votre code provisoire"
+LOGIN_CODE_SUBJECT = "Votre code de sécurité"
 
 
 def test_nginx_accepts_the_rendered_production_configuration(tmp_path):
@@ -108,7 +111,9 @@ def _activate(browser: Browser, person: Person, recorder, *, sign_up_on: str, lo
     )
     assert response.status_code == 302, page_text(response)[:2000]
     assert response.headers["Location"] == "/creer-mon-compte/demande-envoyee/"
-    provisional = code_in(recorder.wait_for(person.email)[-1], PROVISIONAL_CODE)
+    provisional = code_in(
+        recorder.wait_for(person.email, subject=PROVISIONAL_SUBJECT)[-1], PROVISIONAL_CODE
+    )
 
     response = browser.submit(
         login_on, "/connexion/", {"nir": person.nir, "secret_code": provisional}
@@ -154,11 +159,14 @@ def test_a_session_opened_on_one_web_process_goes_on_on_the_other(cluster, peopl
     # code e-mailed to the member, whichever process sends the challenge and checks the code.
     other = Browser(cluster, "second")
     assert not _signed_in(other, "A")
-    before = len(recorder.to(person.email))
+    before = len(recorder.to(person.email, LOGIN_CODE_SUBJECT))
     response = other.submit("A", "/connexion/", {"nir": person.nir, "secret_code": NEW_SECRET})
     assert response.status_code == 302, page_text(response)[:2000]
     assert response.headers["Location"] == "/connexion/code-de-securite/"
-    otp = code_in(recorder.wait_for(person.email, before + 1)[-1], ONE_TIME_CODE)
+    otp = code_in(
+        recorder.wait_for(person.email, before + 1, subject=LOGIN_CODE_SUBJECT)[-1],
+        ONE_TIME_CODE,
+    )
     response = other.submit("B", "/connexion/code-de-securite/", {"code": otp})
     assert response.status_code == 302, page_text(response)[:2000]
     assert _signed_in(other, "nginx")
