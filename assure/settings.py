@@ -124,12 +124,15 @@ FORM_RENDERER = "assure.core.forms.GovukFormRenderer"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Django's backend, with `{% load i18n %}` keeping fixed texts (core/template_i18n.py).
+        "BACKEND": "assure.core.template_i18n.DjangoTemplates",
+        "NAME": "django",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             # `{% url %}` as Django's, fixed addresses kept once reversed (core/fixed_urls.py).
             "builtins": ["assure.core.fixed_urls"],
+            "libraries": {"i18n": "assure.core.template_i18n"},
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",

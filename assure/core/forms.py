@@ -104,6 +104,6 @@ class GovukFormRenderer(DjangoTemplates):
                     Path(django.forms.__file__).parent / "templates",
                 ],
                 "NAME": "assureforms",
-                "OPTIONS": {},
+                "OPTIONS": {"libraries": {"i18n": "assure.core.template_i18n"}},
             }
         )

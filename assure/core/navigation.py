@@ -55,8 +55,9 @@ def registered_items() -> list[NavItem]:
     return sorted(items, key=lambda item: item.order)
 
 
-def navigation_for(request: HttpRequest) -> list[NavLink]:
-    """The entries this person may follow, the one they are on marked as current."""
+def navigation_for(request: HttpRequest) -> tuple[NavLink, ...]:
+    """The entries this person may follow, the one they are on marked as current: a tuple, so
+    that the layout can keep the navigation's markup for each set of links (`{% keep %}`)."""
     links = []
     for item in registered_items():
         if not item.show(request):
@@ -68,4 +69,4 @@ def navigation_for(request: HttpRequest) -> list[NavLink]:
             continue
         current = request.path == href or (href != "/" and request.path.startswith(href))
         links.append(NavLink(href=href, label=item.label, current=current))
-    return links
+    return tuple(links)

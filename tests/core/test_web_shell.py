@@ -193,7 +193,7 @@ def test_navigation_lists_built_entries_in_order_for_members():
 
 @pytest.mark.usefixtures("nav_entries")
 def test_navigation_hides_member_entries_from_anonymous_visitors():
-    assert navigation_for(_request("/", signed_in=False)) == []
+    assert navigation_for(_request("/", signed_in=False)) == ()
 
 
 def test_visibility_rules():
