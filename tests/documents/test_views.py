@@ -148,3 +148,30 @@ def test_list_queries_do_not_grow_with_the_certificates(member_client, member):
     with CaptureQueriesContext(connection) as five:
         member_client.get("/mes-attestations/")
     assert len(five) == len(one)
+
+
+def test_certificate_items_tag_writes_the_included_template_markup():
+    from django.template.loader import get_template
+    from django.utils import translation
+
+    from assure.documents.templatetags.documents import certificate_items
+    from assure.documents.views import _Listed
+
+    shown = [
+        _Listed(
+            kind="Attestation de droits",
+            beneficiary="Léa <b> d'Arc & co",
+            revoked=True,
+            issued_on="26/11/2026",
+            dates="Délivrée le 26/11/2026, valable jusqu'au 26/02/2027",
+            reference='ABCD-<"EF">',
+            url="/mes-attestations/7/telecharger/",
+        ),
+        _Listed("Relevé fiscal", "", False, "01/02/2026", "Délivrée le 01/02/2026", "X-1", "/m/8/"),
+    ]
+    template = get_template("documents/includes/certificate_items.html")
+    for language in ("fr", "en"):
+        with translation.override(language):
+            for items in (shown, shown[1:], []):
+                assert str(certificate_items(items)) == template.render({"certificates": items})
+    assert "Léa &lt;b&gt; d&#x27;Arc &amp; co" in str(certificate_items(shown))

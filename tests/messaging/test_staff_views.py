@@ -269,3 +269,22 @@ def test_the_members_latest_payments_stand_beside_the_thread(client, member):
     assert "Derniers paiements" in page
     assert mine.label in page
     assert "Pharmacie d&#x27;un autre assuré" not in page
+
+
+def test_queue_rows_tag_writes_the_included_template_markup():
+    from django.template.loader import get_template
+
+    from assure.messaging.selectors import QueueRow
+    from assure.messaging.templatetags.messaging import queue_rows
+
+    rows = [
+        QueueRow(7, 'Remboursement <"urgent">', "Léa d'Arc & co", "Équipe <b>", None, ""),
+        QueueRow(12, "Carte européenne", "Jean DUPONT", "Cartes", dt.date(2026, 12, 3), "Ana B"),
+    ]
+    template = get_template("messaging/staff/includes/queue_rows.html")
+    for shown in (rows, rows[:1], []):
+        assert str(queue_rows(shown)) == template.render({"threads": shown})
+    whole = str(queue_rows(rows))
+    assert "Léa d&#x27;Arc &amp; co" in whole
+    assert "&lt;&quot;urgent&quot;&gt;" in whole
+    assert "03/12/2026" in whole
