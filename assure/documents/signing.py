@@ -247,12 +247,35 @@ class FundSigner(signers.SimpleSigner):
         return cms.ContentInfo.load(template.container(attributes, signature))
 
 
-@cache
+# Held while the signer is first built. Its reference signature is the process's first use of
+# asn1crypto's lazily built tables, which are not safe to build from two threads at once: two
+# threads of a new web worker issuing its first certificates together failed with "invalid
+# literal for int(): 'message_digest'" (seen under load, docs/performance.md).
+_signer_lock = threading.Lock()
+
+
 def _signer(key_path: str, cert_path: str) -> FundSigner:
+    with _signer_lock:
+        return _signer_built(key_path, cert_path)
+
+
+@cache
+def _signer_built(key_path: str, cert_path: str) -> FundSigner:
     signer = signers.SimpleSigner.load(key_path, cert_path)
     if signer is None:
         raise ImproperlyConfigured("The signing key or certificate cannot be read.")
     return FundSigner.from_simple(signer)
+
+
+def signer_warm() -> None:
+    """Builds the fund's signer now (gunicorn's master, before forking the workers), so that each
+    worker starts with it; nothing when no signing pair is configured (the first certificate
+    then says so, as before)."""
+    try:
+        key_path, cert_path = signing_pair()
+    except ImproperlyConfigured:
+        return
+    _signer(str(key_path), str(cert_path))
 
 
 def signing_certificate_pem() -> bytes:

@@ -4,7 +4,9 @@ gunicorn loads the application in its master (preload_app) and forks the workers
 when it replaces one (max_requests). Whatever the master has loaded, each worker starts with:
 without this, every new worker imported the views, compiled each template and read each
 translation catalogue on the first requests that needed them, and those requests were the slow
-tail of the load test (docs/performance.md). Nothing here opens a database or Redis connection.
+tail of the load test (docs/performance.md). The fund's certificate signer is built here too:
+its first use sets up tables of asn1crypto that two threads must not build at once. Nothing here
+opens a database or Redis connection.
 """
 
 from __future__ import annotations
@@ -46,3 +48,7 @@ def application_warm() -> None:
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
             translation.gettext("Accueil")  # reads the language's catalogues
+    if apps.is_installed("assure.documents"):
+        from assure.documents.signing import signer_warm
+
+        signer_warm()

@@ -99,3 +99,44 @@ def test_signatures_made_in_several_threads_at_once_all_validate():
         status = validate_pdf_signature(reader.embedded_signatures[0], _trust())
         assert status.bottom_line, (number, turn)
         assert f"Document {number}-{turn}".encode() in data
+
+
+def test_threads_of_a_new_worker_build_the_signer_once_and_safely():
+    """A new web worker's threads may issue their first certificates at the same moment: the
+    signer's first signature builds asn1crypto's lookup tables, which two threads must not build
+    together (seen under load as "invalid literal for int(): 'message_digest'")."""
+    import sys
+    import threading
+
+    from asn1crypto import cms, core
+
+    from assure.documents.signing import _signer_built
+
+    key, cert = signing_pair()
+    built: list[object] = []
+    failures: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def first_certificate():
+        start.wait()
+        try:
+            built.append(_signer(str(key), str(cert)))
+        except BaseException as error:  # reported by the assertion below
+            failures.append(error)
+
+    interval = sys.getswitchinterval()
+    _signer_built.cache_clear()
+    # As in a process that never signed: asn1crypto builds the table on the class's first use.
+    core._SETUP_CLASSES.pop(cms.CMSAttributeType, None)
+    cms.CMSAttributeType._reverse_map = None
+    sys.setswitchinterval(1e-6)  # threads handed over as often as possible
+    try:
+        threads = [threading.Thread(target=first_certificate) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not failures
+    assert len({id(signer) for signer in built}) == 1

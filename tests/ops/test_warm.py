@@ -27,3 +27,11 @@ def test_the_views_templates_and_languages_are_loaded():
     assert not missing
     with translation.override("en"):
         assert translation.gettext("Accueil") == "Home"
+
+
+def test_the_certificate_signer_is_built_before_the_workers_are_forked():
+    from assure.documents.signing import _signer_built
+
+    _signer_built.cache_clear()
+    application_warm()
+    assert _signer_built.cache_info().currsize == 1
