@@ -4,9 +4,10 @@ gunicorn loads the application in its master (preload_app) and forks the workers
 when it replaces one (max_requests). Whatever the master has loaded, each worker starts with:
 without this, every new worker imported the views, compiled each template and read each
 translation catalogue on the first requests that needed them, and those requests were the slow
-tail of the load test (docs/performance.md). The fund's certificate signer is built here too:
-its first use sets up tables of asn1crypto that two threads must not build at once. Nothing here
-opens a database or Redis connection.
+tail of the load test (docs/performance.md). The fund's certificate signer is built here too
+(its first use sets up tables of asn1crypto that two threads must not build at once), and the
+French holidays the messages' answer dates count with. Nothing here opens a database or Redis
+connection.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.apps import apps
 from django.conf import settings
 from django.template import engines
 from django.urls import get_resolver
-from django.utils import translation
+from django.utils import timezone, translation
 
 
 def project_template_names() -> list[str]:
@@ -52,3 +53,7 @@ def application_warm() -> None:
         from assure.documents.signing import signer_warm
 
         signer_warm()
+    if apps.is_installed("assure.messaging"):
+        from assure.messaging.workdays import holidays_warm
+
+        holidays_warm(timezone.localdate())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 
 from django.template import engines
@@ -35,3 +36,16 @@ def test_the_certificate_signer_is_built_before_the_workers_are_forked():
     _signer_built.cache_clear()
     application_warm()
     assert _signer_built.cache_info().currsize == 1
+
+
+def test_the_holidays_of_this_year_and_the_next_are_read_before_the_workers_are_forked():
+    from django.utils import timezone
+
+    from assure.messaging.workdays import _french_holidays
+
+    _french_holidays.cache_clear()
+    application_warm()
+    year = timezone.localdate().year
+    assert _french_holidays.cache_info().currsize == 2
+    assert dt.date(year + 1, 1, 1) in _french_holidays(year + 1)
+    assert _french_holidays.cache_info().hits >= 1
