@@ -11,7 +11,11 @@ Advisors: created and enrolled through the back office's services (password and 
 app); their TOTP secrets are written out so that Locust computes the codes as a phone would.
 
 Run with the same DATABASE_URL and ASSURE_DATA_DIR (hence the same secret key) as the web
-processes. Running it again reuses the same people (their cookies stay valid).
+processes. Running it again reuses the same people (their cookies stay valid), and on a bench
+database (assure_bench*) first removes the conversations and certificates an earlier run gave
+them: each run then starts from the same state (otherwise every run left about 900 threads in the
+advisors' queue and two more certificates per member, and the next run measured a heavier mix).
+The audit trail keeps its events: it is append-only.
 """
 
 from __future__ import annotations
@@ -92,6 +96,20 @@ def members(count: int, device_cookie: str) -> list[dict[str, object]]:
     return people
 
 
+def earlier_runs_forget(member_ids: list[object]) -> tuple[int, int]:
+    """Deletes the threads and certificates of the simulated members, on a bench database only."""
+    from django.db import connection
+
+    from assure.documents.models import Certificate
+    from assure.messaging.models import Thread
+
+    if not str(connection.settings_dict["NAME"]).startswith("assure_bench"):
+        return (0, 0)
+    threads, _ = Thread.objects.filter(member_id__in=member_ids).delete()
+    certificates, _ = Certificate.objects.filter(member_id__in=member_ids).delete()
+    return threads, certificates
+
+
 def advisors(count: int) -> list[dict[str, object]]:
     import pyotp
     from django.contrib.auth.models import User
@@ -141,16 +159,20 @@ def main() -> None:
     from assure.messaging.models import Subject
 
     started = time.perf_counter()
+    people = members(args.members, settings.IDENTITY_DEVICE_COOKIE)
+    forgotten = earlier_runs_forget([person["member_id"] for person in people])
     data = {
         "device_cookie": settings.IDENTITY_DEVICE_COOKIE,
-        "members": members(args.members, settings.IDENTITY_DEVICE_COOKIE),
+        "members": people,
         "advisors": advisors(args.advisors),
         "subjects": list(Subject.objects.filter(active=True).values_list("code", flat=True)),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(data, indent=1), encoding="utf-8")
     print(
-        f"{len(data['members'])} members, {len(data['advisors'])} advisors → {args.out} "
+        f"{len(data['members'])} members, {len(data['advisors'])} advisors → {args.out}; "
+        f"earlier runs' rows removed: {forgotten[0]:,} (threads and their messages), "
+        f"{forgotten[1]:,} (certificates) "
         f"({time.perf_counter() - started:.1f} s)"
     )
 
