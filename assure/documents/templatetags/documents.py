@@ -16,13 +16,15 @@ register = Library()
 
 @lru_cache(maxsize=8)
 def _words(language: str | None) -> dict[str, str]:
-    """The list's fixed words in one language, looked up once rather than for each certificate."""
-    return {
+    """The list's fixed words in one language, escaped, looked up once rather than for each
+    certificate (and each page)."""
+    words = {
         "cancelled": gettext("Annulée"),
         "reference": gettext("référence"),
         "download": gettext("Télécharger"),
         "of": gettext("du"),
     }
+    return {key: html.escape(value) for key, value in words.items()}
 
 
 def _item(certificate: Any, words: dict[str, str]) -> str:
@@ -51,5 +53,5 @@ def certificate_items(certificates: Iterable[Any]) -> SafeString:
     """The items of the list, as `documents/includes/certificate_items.html` writes them (a test
     keeps both equal). Written here because a member may have fifty certificates, and the
     template engine's cost for each of their ten values was most of the page's time."""
-    words = {key: html.escape(value) for key, value in _words(get_language()).items()}
+    words = _words(get_language())
     return mark_safe("".join(_item(c, words) for c in certificates))  # noqa: S308 - escaped
