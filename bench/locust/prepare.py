@@ -119,7 +119,7 @@ def advisors(count: int) -> list[dict[str, object]]:
     from assure.core.services import Actor
 
     actor = Actor.system("bench/locust/prepare.py")
-    people = []
+    people: list[dict[str, object]] = []
     for k in range(count):
         username = f"banc.conseiller{k + 1}"
         profile = StaffProfile.objects.filter(user__username=username).first()

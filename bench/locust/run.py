@@ -229,6 +229,75 @@ def failures(csv_prefix: Path) -> list[str]:
         return [f"{r['Name']}: {r['Error']} x{r['Occurrences']}" for r in csv.DictReader(data)]
 
 
+# --- where the machine's processor time goes ----------------------------------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _group(pid: int) -> str | None:
+    """The part of the run a process belongs to, from its command line."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    command = b" ".join(argv).decode(errors="replace")
+    program = Path(argv[0].decode(errors="replace")).name if argv and argv[0] else ""
+    if "gunicorn" in command:
+        return "hello: gunicorn" if "hello.wsgi" in command else "assure: gunicorn"
+    if program.startswith("nginx") or command.startswith("nginx"):
+        return "nginx (both)"
+    if program.startswith("postgres") or command.startswith("postgres"):
+        return "PostgreSQL"
+    if "redis-server" in command:
+        return "Redis"
+    if " worker" in command and "assure" in command:
+        return "task workers"
+    return None
+
+
+def _ticks(pid: int) -> int:
+    """User and system ticks of a process and of its children it has waited for (a gunicorn
+    worker replaced, a PostgreSQL backend ended, count with their parent once gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0
+    return sum(int(value) for value in fields[11:15])
+
+
+def cpu_sample() -> dict[str, float]:
+    """Processor seconds used so far, by part of the run; "Locust" is this script's finished
+    children (only Locust ends during a phase); "machine" counts every non-idle tick."""
+    seconds: dict[str, float] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            group = _group(int(entry.name))
+            if group is not None:
+                seconds[group] = seconds.get(group, 0.0) + _ticks(int(entry.name)) / CLOCK_TICKS
+    times = os.times()
+    seconds["Locust"] = times.children_user + times.children_system
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    seconds["machine"] = (sum(fields[:8]) - idle) / CLOCK_TICKS
+    return seconds
+
+
+def cpu_report(title: str, before: dict[str, float], after: dict[str, float], requests: float):
+    """Prints the processor milliseconds per request of each part, between two samples."""
+    if not requests:
+        return
+    used = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after}
+    machine = used.pop("machine")
+    parts = sorted(((v, k) for k, v in used.items() if v > 0.005), reverse=True)
+    other = machine - sum(v for v, _ in parts)
+    listed = ", ".join(f"{k} {1000 * v / requests:.2f}" for v, k in parts)
+    print(
+        f"{now()} {title}: {1000 * machine / requests:.2f} ms of processor per request "
+        f"({listed}, other {1000 * other / requests:.2f})",
+        flush=True,
+    )
+
+
 # --- soak: memory and connections --------------------------------------------------------------
 
 
@@ -451,10 +520,13 @@ def rounds(cluster: Cluster, hello: Hello, args: argparse.Namespace, env: dict) 
     errors: list[str] = []
     for k in range(1, args.rounds + 1):
         base = args.work / f"hello-{k}"
+        cpu_before = cpu_sample()
         locust(
             hello.url, ["Hello"], users=args.users, seconds=args.run_time, csv_prefix=base, env=env
         )
+        cpu_report("hello", cpu_before, cpu_sample(), read_stats(base)["all"]["count"])
         mix = args.work / f"mix-{k}"
+        cpu_before = cpu_sample()
         locust(
             cluster.url,
             ["Member", "Advisor"],
@@ -464,6 +536,7 @@ def rounds(cluster: Cluster, hello: Hello, args: argparse.Namespace, env: dict) 
             env=env,
         )
         hello_stats, mix_stats = read_stats(base), read_stats(mix)
+        cpu_report("mix", cpu_before, cpu_sample(), mix_stats["all"]["count"])
         hello_rps.append(hello_stats["all"]["rps"])
         mix_rps.append(mix_stats["all"]["rps"])
         errors += failures(base) + failures(mix)
