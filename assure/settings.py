@@ -277,6 +277,9 @@ else:
 # Argon2id at m=19 MiB, t=2, p=1 (OWASP's minimum): about 57 hashes/s per core on the reference
 # machine, where Django's default memory cost would let a login flood exhaust memory (DESIGN.md).
 PASSWORD_HASHERS = ["assure.core.hashers.Argon2idHasher"]
+# Staff only (members sign in through assure.identity): Django's model backend with its per-page
+# reads of the user and their permissions compiled once (assure/backoffice/auth.py).
+AUTHENTICATION_BACKENDS = ["assure.backoffice.auth.StaffBackend"]
 ARGON2_MEMORY_COST_KIB = int(os.environ.get("ASSURE_ARGON2_MEMORY_KIB", "19456"))
 ARGON2_TIME_COST = int(os.environ.get("ASSURE_ARGON2_TIME_COST", "2"))
 ARGON2_PARALLELISM = 1

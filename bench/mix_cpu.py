@@ -41,6 +41,12 @@ sys.path.insert(0, str(ROOT / "bench" / "locust"))
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 CERTIFICATE_LINK = re.compile(r'href="(/mes-attestations/\d+/telecharger/)"')
 CATEGORIES = ["consultation", "pharmacy", "paramedical", "laboratory", "dental", "hospital"]
+# --show-sql: the statements of the requests whose endpoint name contains this text are printed.
+SHOW_SQL = ""
+# --profile: the profiler of the last round, switched on around the requests of the endpoints whose
+# name contains --profile-only (all of them by default).
+PROFILER: cProfile.Profile | None = None
+PROFILE_ONLY = ""
 BENCH_SECRET_KEY = "bench-mix-cpu-secret-key-not-for-production-0123456789abcdef"  # noqa: S105
 
 
@@ -75,18 +81,36 @@ class Person:
         self.data = data
         self.rng = rng
         self.client = Client(enforce_csrf_checks=True)
-        # (endpoint name, CPU seconds) of every request, in order.
+        # (endpoint name, CPU seconds) of every request, in order; SQL statements per endpoint.
         self.timings: list[tuple[str, float]] = []
+        self.statements: dict[str, list[int]] = defaultdict(list)
 
     def request(self, method: str, path: str, name: str, data: Any = None) -> Any:
-        started = time.process_time()
-        if method == "GET":
-            answer = self.client.get(path, secure=True)
-        else:
-            answer = self.client.post(
-                path, data, secure=True, headers={"Referer": f"https://testserver{path}"}
-            )
-        self.timings.append((name, time.process_time() - started))
+        from django.db import connection
+
+        statements = [0]
+
+        def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            statements[0] += 1
+            if SHOW_SQL and SHOW_SQL in name:
+                print(f"    [{name}] {sql[:300]}")
+            return execute(sql, params, many, context)
+
+        profiler = PROFILER if PROFILER is not None and PROFILE_ONLY in name else None
+        with connection.execute_wrapper(count):
+            if profiler is not None:
+                profiler.enable()
+            started = time.process_time()
+            if method == "GET":
+                answer = self.client.get(path, secure=True)
+            else:
+                answer = self.client.post(
+                    path, data, secure=True, headers={"Referer": f"https://testserver{path}"}
+                )
+            self.timings.append((name, time.process_time() - started))
+            if profiler is not None:
+                profiler.disable()
+        self.statements[name].append(statements[0])
         if answer.status_code not in (200, 302):
             raise SystemExit(f"{name}: {method} {path} answered {answer.status_code}")
         return answer
@@ -208,7 +232,11 @@ def main() -> None:
     parser.add_argument("--advisors", type=int, default=4)
     parser.add_argument("--seed", type=int, default=20261127)
     parser.add_argument("--profile", type=Path, help="cProfile statistics of the last round")
+    parser.add_argument("--profile-only", default="", help="profile only endpoints named so")
+    parser.add_argument("--show-sql", default="", help="print the SQL of endpoints named so")
     args = parser.parse_args()
+    global SHOW_SQL, PROFILER, PROFILE_ONLY
+    SHOW_SQL, PROFILE_ONLY = args.show_sql, args.profile_only
     if not os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1].startswith("assure_bench"):
         sys.exit("DATABASE_URL must name a bench database (assure_bench*): this bench writes")
 
@@ -248,23 +276,25 @@ def main() -> None:
     for round_number in range(1, args.rounds + 1):
         for person in people:
             person.timings.clear()
-        profiler = cProfile.Profile() if args.profile and round_number == args.rounds else None
-        if profiler:
-            profiler.enable()
+        if args.profile and round_number == args.rounds:
+            PROFILER = cProfile.Profile()
         done = 0
         while done < args.requests:
             for person in people:
                 before = len(person.timings)
                 _next_task(person)
                 done += len(person.timings) - before
-        if profiler:
-            profiler.disable()
+        if PROFILER is not None:
             args.profile.parent.mkdir(parents=True, exist_ok=True)
-            profiler.dump_stats(args.profile)
+            PROFILER.dump_stats(args.profile)
         by_name: dict[str, list[float]] = defaultdict(list)
+        statements: dict[str, list[int]] = defaultdict(list)
         for person in people:
             for name, seconds in person.timings:
                 by_name[name].append(seconds)
+            for name, counts in person.statements.items():
+                statements[name] += counts
+            person.statements.clear()
         total = sum(sum(values) for values in by_name.values())
         count = sum(len(values) for values in by_name.values())
         per_request.append(total / count)
@@ -273,6 +303,7 @@ def main() -> None:
             print(
                 f"    {name:38} {len(values):5}  median {1000 * statistics.median(values):6.2f} ms"
                 f"  share {100 * sum(values) / total:5.1f} %"
+                f"  SQL {statistics.median(statements[name]):4.0f}"
             )
     print(
         f"median of {args.rounds} rounds: {1000 * statistics.median(per_request):.2f} ms CPU per "

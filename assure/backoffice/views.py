@@ -120,7 +120,7 @@ def signin_code(request: HttpRequest) -> HttpResponse:
         else:
             nxt = request.session.pop(NEXT_KEY, "") or reverse("backoffice:home")
             request.session.pop(PENDING_KEY, None)
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             request.session[SEEN_KEY] = timezone.now().timestamp()
             return redirect(nxt)
     return render(request, "backoffice/signin_code.html", {"form": form})
