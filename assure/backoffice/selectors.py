@@ -13,11 +13,12 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from assure.core.compiled import CompiledRead
 from assure.core.exceptions import NotFound
 from assure.core.models import AuditEvent, FeedRun
 from assure.identity import throttling
 from assure.identity.models import Account, ProvisionalCode
-from assure.members.models import Member
+from assure.members.models import Beneficiary, Member
 from assure.members.nir import InvalidNir, normalize_nir
 from assure.notifications.selectors import outbox_backlog
 
@@ -55,8 +56,38 @@ def member_search(
     return []
 
 
+# The reads of a member's file (three requests per file opened: the reason asked, recorded, the
+# file shown) are compiled once, not on every page (assure.core.compiled).
+def _member_query(member_id: int) -> QuerySet[Member]:
+    return Member.objects.filter(pk=member_id)[:1]  # the key is unique: no ORDER BY
+
+
+def _account_query(member_id: int) -> QuerySet[Account]:
+    return Account.objects.filter(member_id=member_id).order_by("pk")[:1]
+
+
+def _history_query(member_id: int) -> QuerySet[AuditEvent]:
+    # The feed's updates (member.*) and the member's own changes (members.*: address, phone,
+    # e-mail, bank account).
+    return (
+        AuditEvent.objects.filter(member_id=member_id)
+        .filter(Q(action__startswith="member.") | Q(action__startswith="members."))
+        .order_by("-at", "-id")[:20]
+    )
+
+
+def _beneficiaries_query(member_id: int) -> QuerySet[Beneficiary]:
+    return Beneficiary.objects.filter(member_id=member_id, active=True)
+
+
+_member = CompiledRead(Member, _member_query, stand_ins=(-1,))
+_account = CompiledRead(Account, _account_query, stand_ins=(-1,))
+_history = CompiledRead(AuditEvent, _history_query, stand_ins=(-1,))
+_beneficiaries = CompiledRead(Beneficiary, _beneficiaries_query, stand_ins=(-1,))
+
+
 def member_get(member_id: int) -> Member:
-    member = Member.objects.filter(pk=member_id).first()
+    member = _member.first(member_id) if type(member_id) is int else None
     if member is None:
         raise NotFound()
     return member
@@ -70,7 +101,7 @@ class AccountStatus:
 
 
 def account_status(member: Member) -> AccountStatus:
-    account = Account.objects.filter(member=member).first()
+    account = _account.first(member.pk)
     if account is None:
         return AccountStatus("none")
     if account.status == Account.Status.TERMINATED:
@@ -102,15 +133,11 @@ def _optional_sections(member: Member) -> dict[str, Any]:
         sections["pending"] = payments.statement_pending_for_member(member=member, limit=5)
         sections["sick_leaves"] = payments.sick_leave_list_for_member(member=member)[:3]
     try:
-        from assure.messaging.models import Thread
+        from assure.messaging import selectors as messaging
     except ImportError:  # pragma: no cover
         pass
     else:
-        sections["threads"] = list(
-            Thread.objects.filter(member=member)
-            .select_related("subject", "team")
-            .order_by("-last_message_at")[:10]
-        )
+        sections["threads"] = messaging.thread_latest_for_member(member=member)
     try:
         from assure.documents import selectors as documents
     except ImportError:  # pragma: no cover
@@ -129,17 +156,12 @@ def _optional_sections(member: Member) -> dict[str, Any]:
 
 
 def member_file(member: Member) -> MemberFile:
-    history = list(
-        AuditEvent.objects.filter(member_id=member.pk)
-        .filter(Q(action__startswith="member.") | Q(action__startswith="profile."))
-        .order_by("-at", "-id")[:20]
-    )
     return MemberFile(
         member=member,
         status=account_status(member),
-        beneficiaries=list(member.beneficiaries.filter(active=True)),
+        beneficiaries=_beneficiaries.all(member.pk),
         sections=_optional_sections(member),
-        history=history,
+        history=_history.all(member.pk),
     )
 
 

@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.db.models import QuerySet
 
 from assure.cards.models import CardOrder
+from assure.core.compiled import CompiledRead
 from assure.core.exceptions import NotFound
 from assure.members.models import Beneficiary, Member
 
+# The largest list read compiled; the callers ask for 10 (advisors' member file) or 100.
+_COMPILED_LIMIT = 100
 
-def card_order_list_for_member(*, member: Member, limit: int = 100) -> list[CardOrder]:
-    return list(
-        CardOrder.objects.filter(member_id=member.pk)
+
+def _orders_query(member_id: int, limit: int) -> QuerySet[CardOrder]:
+    return (
+        CardOrder.objects.filter(member_id=member_id)
         .select_related("beneficiary")
         .order_by("-ordered_at", "-id")[:limit]
     )
+
+
+@cache
+def _orders(limit: int) -> CompiledRead[CardOrder]:
+    """The list of one length (written in the SQL), compiled once (assure.core.compiled)."""
+    return CompiledRead(CardOrder, lambda member_id: _orders_query(member_id, limit), (-1,))
+
+
+def card_order_list_for_member(*, member: Member, limit: int = 100) -> list[CardOrder]:
+    if 0 < limit <= _COMPILED_LIMIT:
+        return _orders(limit).all(member.pk)
+    return list(_orders_query(member.pk, limit))
 
 
 def card_order_get_for_member(*, member: Member, order_id: int) -> CardOrder:

@@ -109,6 +109,23 @@ def thread_unread_count_for_member(*, member: Member) -> int:
     return len(_unread_ids.tuples(member.pk))
 
 
+def _latest_query(member_id: int) -> QuerySet[Thread, Any]:
+    return (
+        Thread.objects.filter(member_id=member_id)
+        .select_related("subject", "team")
+        .order_by("-last_message_at")[:10]
+    )
+
+
+# The advisors' member file shows them on every visit: compiled once.
+_latest = CompiledRead(Thread, _latest_query, stand_ins=(-1,))
+
+
+def thread_latest_for_member(*, member: Member) -> list[Thread]:
+    """The member's ten most recent conversations, with their subject and team."""
+    return _latest.all(member.pk)
+
+
 def _with_messages(qs: QuerySet[Thread]) -> QuerySet[Thread]:
     return qs.select_related("subject", "team").prefetch_related(
         Prefetch(

@@ -335,3 +335,37 @@ def test_an_unlock_notice_goes_by_post_without_an_email_on_record(advisor_client
     notice = OutboxMessage.objects.get(template="backoffice_account_unlocked")
     assert notice.channel == OutboxMessage.Channel.LETTER
     assert "débloqué" in notice.body
+
+
+def test_every_part_of_the_file_shows_what_the_member_has(advisor_client):
+    from assure.backoffice import selectors
+    from assure.cards import selectors as cards
+    from assure.documents import selectors as documents
+    from assure.messaging import selectors as messaging
+    from tests.security.test_access_matrix import objects_of
+
+    account = active_account()
+    member = account.member
+    objects_of(member, "Zéphyrine", "0612345678")
+    BeneficiaryFactory(member=member, given_names="Ancien", active=False)
+    open_file(advisor_client, member.pk)
+    page = advisor_client.get(f"/backoffice/membres/{member.pk}/").content.decode()
+    assert "Enfant Zéphyrine" in page  # beneficiaries: the active ones only
+    assert "Ancien" not in page
+    assert "Aucune conversation." not in page
+    assert "Aucune attestation." not in page
+    assert "Aucune commande." not in page
+    assert "members.phone_changed" in page  # the member's own changes are in the history
+    assert "Actif." in page
+    # Each part was read through its statement compiled once, not through the ORM's fallback.
+    for read in (
+        selectors._member,
+        selectors._account,
+        selectors._history,
+        selectors._beneficiaries,
+        messaging._latest,
+        documents._newest(10),
+        cards._orders(10),
+    ):
+        assert all(read._plans.values()), read
+        assert read._plans
