@@ -158,6 +158,14 @@ if DATABASE_URL:
         DATABASES["default"]["OPTIONS"].setdefault(
             "connect_timeout", int(os.environ.get("ASSURE_DB_CONNECT_TIMEOUT", "3"))
         )
+        # Parameters sent apart from the statement, and a statement run five times on a connection
+        # prepared there (psycopg): PostgreSQL then parses and plans the reads of every page once
+        # per connection instead of on every request (docs/performance.md). ASSURE_DB_PREPARED=0
+        # turns it off, for a pooler in transaction mode that does not keep prepared statements
+        # (PgBouncer before 1.21, or without max_prepared_statements).
+        if os.environ.get("ASSURE_DB_PREPARED", "1") != "0":
+            DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
+            DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 else:
     DATABASES = {
         "default": {

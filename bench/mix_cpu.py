@@ -218,6 +218,15 @@ class Advisor(Person):
         self.request("GET", path, "advisor: dossier membre")
 
 
+def _server_seconds(pid: int) -> float:
+    """User and system time of the PostgreSQL server process serving this one (0 if unknown)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _next_task(person: Person) -> None:
     names = [name for name, _ in person.TASKS]  # type: ignore[attr-defined]
     weights = [weight for _, weight in person.TASKS]  # type: ignore[attr-defined]
@@ -272,10 +281,23 @@ def main() -> None:
     for person in people:
         _next_task(person)
 
+    from django.db import connection
+
+    # One server process for the whole run, so that its time can be read (the web processes
+    # reconnect after CONN_MAX_AGE; the cost of connecting is not what this measures).
+    connection.settings_dict["CONN_MAX_AGE"] = None
+    connection.close()
+    with connection.cursor() as cursor:  # the one server process this process talks to
+        cursor.execute(
+            "SELECT pg_backend_pid()" if connection.vendor == "postgresql" else "SELECT 0"
+        )
+        server_pid = int(cursor.fetchone()[0])
     per_request: list[float] = []
+    server_per_request: list[float] = []
     for round_number in range(1, args.rounds + 1):
         for person in people:
             person.timings.clear()
+        server_before = _server_seconds(server_pid)
         if args.profile and round_number == args.rounds:
             PROFILER = cProfile.Profile()
         done = 0
@@ -298,7 +320,11 @@ def main() -> None:
         total = sum(sum(values) for values in by_name.values())
         count = sum(len(values) for values in by_name.values())
         per_request.append(total / count)
-        print(f"round {round_number}: {count} requests, {1000 * total / count:.2f} ms CPU/request")
+        server_per_request.append((_server_seconds(server_pid) - server_before) / count)
+        print(
+            f"round {round_number}: {count} requests, {1000 * total / count:.2f} ms CPU/request"
+            f" (and PostgreSQL's server process: {1000 * server_per_request[-1]:.2f} ms)"
+        )
         for name, values in sorted(by_name.items()):
             print(
                 f"    {name:38} {len(values):5}  median {1000 * statistics.median(values):6.2f} ms"
@@ -307,7 +333,9 @@ def main() -> None:
             )
     print(
         f"median of {args.rounds} rounds: {1000 * statistics.median(per_request):.2f} ms CPU per "
-        f"mix request{' (with cProfile on in the last round)' if args.profile else ''}"
+        f"mix request, PostgreSQL's server process "
+        f"{1000 * statistics.median(server_per_request):.2f} ms"
+        f"{' (with cProfile on in the last round)' if args.profile else ''}"
     )
 
 

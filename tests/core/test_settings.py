@@ -30,6 +30,7 @@ VARIABLES = (
     "EMAIL_URL",
     "ALLOWED_HOSTS",
     "ASSURE_SSL_REDIRECT",
+    "ASSURE_DB_PREPARED",
 )
 
 
@@ -181,6 +182,30 @@ def test_database_and_redis_urls_switch_to_the_production_shape(load):
     assert s["CACHES"]["fallback"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
     assert s["SESSION_ENGINE"] == "assure.core.sessions"  # the database backend, read faster
     assert "django_rq" in s["INSTALLED_APPS"]
+    # Statements prepared on each connection, unless a pooler cannot keep them.
+    assert db["OPTIONS"]["server_side_binding"] is True
+    assert db["OPTIONS"]["prepare_threshold"] == 5
+    pooled = load(DATABASE_URL="postgres://assure:pw@db.internal/assure", ASSURE_DB_PREPARED="0")
+    assert "server_side_binding" not in pooled["DATABASES"]["default"]["OPTIONS"]
+    assert "prepare_threshold" not in pooled["DATABASES"]["default"]["OPTIONS"]
+
+
+def test_a_page_s_statements_are_prepared_on_postgresql(db):
+    """Run often on one connection, a read is parsed and planned once there (PostgreSQL only;
+    SQLite's driver keeps its own statement cache)."""
+    from django.db import connection
+
+    from assure.payments.selectors import _beneficiaries
+
+    for _ in range(7):
+        _beneficiaries.all(-5)
+    if connection.vendor != "postgresql":
+        assert connection.vendor == "sqlite"
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any("members_beneficiary" in statement for statement in prepared), prepared
 
 
 # --- EMAIL_URL ------------------------------------------------------------------------------------
