@@ -147,10 +147,14 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------------
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+POSTGRESQL_ENGINE = "assure.core.postgresql"
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, with a health check that polls the socket instead of a SELECT 1
+        # round trip per request (assure/core/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = POSTGRESQL_ENGINE
         # A query that hangs must not hold a web worker: fail fast, answer 503, recover.
         DATABASES["default"].setdefault("OPTIONS", {})
         # A server that is down or restarting refuses at once; one that does not answer at all
@@ -195,12 +199,13 @@ else:
 DATABASE_REPLICA_URLS = [
     url.strip() for url in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if url.strip()
 ]
-if DATABASE_REPLICA_URLS and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+if DATABASE_REPLICA_URLS and DATABASES["default"]["ENGINE"] != POSTGRESQL_ENGINE:
     raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL.")
 DATABASE_REPLICAS: list[str] = []
 for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
     _replica = dj_database_url.parse(_url, conn_max_age=60)
     _replica["CONN_HEALTH_CHECKS"] = True
+    _replica["ENGINE"] = POSTGRESQL_ENGINE
     _replica["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), **_replica.get("OPTIONS", {})}
     # A test run creates no database for a replica: it reads the test database under its alias.
     _replica["TEST"] = {"MIRROR": "default"}

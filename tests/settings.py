@@ -22,7 +22,7 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+if DATABASES["default"]["ENGINE"] == POSTGRESQL_ENGINE:  # noqa: F405
     # Transactional tests are cleaned with TRUNCATE, which the audit trail's trigger refuses unless
     # the connection asks (assure/core/migrations/0001_initial.py); production never asks.
     DATABASES["default"]["OPTIONS"]["options"] = "-c assure.audit_truncate=allow"  # noqa: F405

@@ -167,7 +167,7 @@ def test_database_and_redis_urls_switch_to_the_production_shape(load):
         REDIS_URL="redis://cache.internal:6379/0",
     )
     db = s["DATABASES"]["default"]
-    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert db["ENGINE"] == "assure.core.postgresql"  # Django's, health-checked by a socket poll
     assert (db["HOST"], db["PORT"], db["NAME"], db["USER"]) == (
         "db.internal",
         5432,
