@@ -74,10 +74,9 @@ def _environment(directory: Path) -> None:
 class Person:
     """One simulated person: a test client with its cookies, and the tasks of its kind."""
 
-    def __init__(self, kind: str, data: dict[str, Any], rng: random.Random) -> None:
+    def __init__(self, data: dict[str, Any], rng: random.Random) -> None:
         from django.test import Client
 
-        self.kind = kind
         self.data = data
         self.rng = rng
         self.client = Client(enforce_csrf_checks=True)
@@ -218,15 +217,6 @@ class Advisor(Person):
         self.request("GET", path, "advisor: dossier membre")
 
 
-def _server_seconds(pid: int) -> float:
-    """User and system time of the PostgreSQL server process serving this one (0 if unknown)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _next_task(person: Person) -> None:
     names = [name for name, _ in person.TASKS]  # type: ignore[attr-defined]
     weights = [weight for _, weight in person.TASKS]  # type: ignore[attr-defined]
@@ -258,6 +248,7 @@ def main() -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
     import prepare
     from django.conf import settings
+    from run import process_seconds  # bench/locust/run.py: the same reading of /proc
 
     from assure.messaging.models import Subject
 
@@ -270,11 +261,11 @@ def main() -> None:
     rng = random.Random(args.seed)
     people: list[Person] = []
     for data in members_data:
-        member = Member("member", data, random.Random(rng.random()))
+        member = Member(data, random.Random(rng.random()))
         member.sign_in(settings.IDENTITY_DEVICE_COOKIE, subjects)
         people.append(member)
     for data in advisors_data:
-        advisor = Advisor("advisor", data, random.Random(rng.random()))
+        advisor = Advisor(data, random.Random(rng.random()))
         advisor.sign_in(member_ids)
         people.append(advisor)
     # A warm-up turn: every page once compiled and cached, as in a worker that has served a while.
@@ -297,7 +288,7 @@ def main() -> None:
     for round_number in range(1, args.rounds + 1):
         for person in people:
             person.timings.clear()
-        server_before = _server_seconds(server_pid)
+        server_before = process_seconds(server_pid)
         if args.profile and round_number == args.rounds:
             PROFILER = cProfile.Profile()
         done = 0
@@ -320,7 +311,7 @@ def main() -> None:
         total = sum(sum(values) for values in by_name.values())
         count = sum(len(values) for values in by_name.values())
         per_request.append(total / count)
-        server_per_request.append((_server_seconds(server_pid) - server_before) / count)
+        server_per_request.append((process_seconds(server_pid) - server_before) / count)
         print(
             f"round {round_number}: {count} requests, {1000 * total / count:.2f} ms CPU/request"
             f" (and PostgreSQL's server process: {1000 * server_per_request[-1]:.2f} ms)"

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from django.db.models import QuerySet
 
 from assure.cards.models import CardOrder
-from assure.core.compiled import CompiledRead
+from assure.core.compiled import compiled_per_size
 from assure.core.exceptions import NotFound
 from assure.members.models import Beneficiary, Member
 
@@ -23,10 +21,8 @@ def _orders_query(member_id: int, limit: int) -> QuerySet[CardOrder]:
     )
 
 
-@cache
-def _orders(limit: int) -> CompiledRead[CardOrder]:
-    """The list of one length (written in the SQL), compiled once (assure.core.compiled)."""
-    return CompiledRead(CardOrder, lambda member_id: _orders_query(member_id, limit), (-1,))
+# The list of one length, compiled once (assure.core.compiled).
+_orders = compiled_per_size(CardOrder, _orders_query, stand_ins=(-1,))
 
 
 def card_order_list_for_member(*, member: Member, limit: int = 100) -> list[CardOrder]:

@@ -21,6 +21,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 from django.db import connections, models, router
@@ -193,6 +194,19 @@ class CompiledRead(Generic[ModelT]):
         for populator in populators:
             populator.populate(row, obj)
         return obj  # type: ignore[return-value]
+
+
+def compiled_per_size(
+    model: type[ModelT], build: Callable[..., Any], stand_ins: Sequence[Any]
+) -> Callable[[int], CompiledRead[ModelT]]:
+    """For a read whose slice size is written in its SQL (`build(*args, size)`): one
+    `CompiledRead` per size, made on first use. Callers keep the sizes to a bounded few."""
+
+    @cache
+    def per_size(size: int) -> CompiledRead[ModelT]:
+        return CompiledRead(model, lambda *args: build(*args, size), stand_ins)
+
+    return per_size
 
 
 def _listened(model: type[models.Model]) -> bool:

@@ -8,13 +8,12 @@ import binascii
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
 
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from assure.core.compiled import CompiledRead
+from assure.core.compiled import CompiledRead, compiled_per_size
 from assure.core.exceptions import NotFound, ValidationFailed
 from assure.documents.models import Certificate
 from assure.documents.references import reference_normalize
@@ -55,13 +54,9 @@ def _newest_query(member_id: int, limit: int) -> QuerySet[Certificate]:
     )
 
 
-@cache
-def _newest(limit: int) -> CompiledRead[Certificate]:
-    """The first page of one size (the size is written in the SQL): Mes attestations and the
-    advisors' member file read it on every visit, compiled once (assure.core.compiled)."""
-    return CompiledRead(
-        Certificate, lambda member_id: _newest_query(member_id, limit), stand_ins=(-1,)
-    )
+# The first page of one size: Mes attestations and the advisors' member file read it on every
+# visit, compiled once (assure.core.compiled).
+_newest = compiled_per_size(Certificate, _newest_query, stand_ins=(-1,))
 
 
 def certificate_list_for_member(

@@ -255,14 +255,14 @@ def _group(pid: int) -> str | None:
     return None
 
 
-def _ticks(pid: int) -> int:
-    """User and system ticks of a process and of its children it has waited for (a gunicorn
-    worker replaced, a PostgreSQL backend ended, count with their parent once gone)."""
+def process_seconds(pid: int) -> float:
+    """User and system time of a process and of its children it has waited for (a gunicorn
+    worker replaced, a PostgreSQL backend ended, count with their parent once gone); 0 if gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
-        return 0
-    return sum(int(value) for value in fields[11:15])
+        return 0.0
+    return sum(int(value) for value in fields[11:15]) / CLOCK_TICKS
 
 
 def cpu_sample() -> dict[str, float]:
@@ -273,7 +273,7 @@ def cpu_sample() -> dict[str, float]:
         if entry.name.isdigit():
             group = _group(int(entry.name))
             if group is not None:
-                seconds[group] = seconds.get(group, 0.0) + _ticks(int(entry.name)) / CLOCK_TICKS
+                seconds[group] = seconds.get(group, 0.0) + process_seconds(int(entry.name))
     times = os.times()
     seconds["Locust"] = times.children_user + times.children_system
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
