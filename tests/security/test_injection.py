@@ -36,15 +36,18 @@ PAYLOADS = [
     "'; DROP TABLE members_member; --",
     "<script>alert('xss')</script>",
     '"><img src=x onerror=alert(1)>',
-    "{{ 7|add:42 }}{% now 'Y' %}${7*7}",
+    # Template syntax whose output, if a template ever evaluated it, is text the payload does not
+    # hold: "tpl-evaluated" and "tag-evaluated" ("cut" removes the x's). Digits would not do: a
+    # random CSRF token or a number on the page can hold any four digits.
+    '{{ "tpl"|add:"-evaluated" }}{% filter cut:"x" %}txagx-evaluated{% endfilter %}${7*7}',
     "a\u202eb\u200bc\u0007d\u001be",  # right-to-left override, zero width, bell, escape
     "nul\x00byte",
     "é" * 5000 + "<b>long</b>",
 ]
 # What must never reach a page as markup: any of these raw in an HTML body is an escaping failure.
 RAW_MARKERS = ["<script>alert('xss')", "<img src=x onerror", "<b>long</b>"]
-# The template payload evaluated would print these next to each other.
-EVALUATED = ["49{% now", "{{ 7|add:42 }}2026", "4942"]
+# What the template payload prints if it is evaluated.
+EVALUATED = ["tpl-evaluated", "tag-evaluated"]
 
 # Forms not submitted, each with its reason: they end the session the crawl runs in, or remove
 # the advisor or member the rest of the crawl needs.
