@@ -101,7 +101,7 @@ MIDDLEWARE = [
     # An unreachable database answers 503 with Retry-After (HTML page, or problem on /api/).
     "assure.core.middleware.ServiceUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "assure.core.middleware.ContentSecurityPolicyMiddleware",
     # Members' safe reads may go to a replica; writes pin the client to the primary for a while.
     "assure.core.db_routers.ReplicaMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -383,7 +383,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "assure.core.static_storage.KeptURLStaticFilesStorage"
             if PRODUCTION or DEMO
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )

@@ -3,10 +3,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from typing import Any
 
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject, CSPMiddleware
+from csp.utils import build_policy
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import InterfaceError, OperationalError
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext
 
 unavailable_logger = logging.getLogger("assure.core.unavailable")
@@ -22,6 +29,65 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        return response
+
+
+# What a view or decorator of django-csp may set on a response to change its policy.
+_PER_RESPONSE_POLICY = (
+    "_csp_config",
+    "_csp_update",
+    "_csp_replace",
+    "_csp_exempt",
+    "_csp_config_ro",
+    "_csp_update_ro",
+    "_csp_replace_ro",
+    "_csp_exempt_ro",
+)
+# The headers of the settings' policies, (enforced, report-only), built on first use.
+_settings_policies: tuple[str, str] | None = None
+
+
+@receiver(setting_changed)
+def _forget_policies(*, setting: str, **kwargs: Any) -> None:
+    global _settings_policies
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _settings_policies = None
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, with the settings' policy built once instead of per answer.
+
+    django-csp builds the header again for every response (about a percent and a half of a
+    member's page, docs/performance.md), although nothing in assure changes it: no page uses a
+    nonce (no inline script) or a per-view policy. When a response or request does carry one,
+    django-csp's own code builds the header as usual.
+    """
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        global _settings_policies
+        if getattr(request, "_csp_nonce", None) is not None or any(
+            hasattr(response, name) for name in _PER_RESPONSE_POLICY
+        ):
+            return super().process_response(request, response)
+        if response.status_code in (500, 404) and settings.DEBUG:
+            return response  # Django's debug pages use inline styles, as django-csp allows
+        if _settings_policies is None:
+            _settings_policies = (build_policy(), build_policy(report_only=True))
+        for header, policy, setting in (
+            (HEADER, _settings_policies[0], "CONTENT_SECURITY_POLICY"),
+            (HEADER_REPORT_ONLY, _settings_policies[1], "CONTENT_SECURITY_POLICY_REPORT_ONLY"),
+        ):
+            prefixes = (getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES") or ()
+            if (
+                policy
+                and header not in response
+                and not request.path_info.startswith(tuple(prefixes))
+            ):
+                response[header] = policy
+        # As django-csp does: a nonce asked for after the header is written is an error.
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)  # type: ignore[attr-defined]
         return response
 
 

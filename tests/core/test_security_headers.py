@@ -214,3 +214,68 @@ def test_the_scan_catches_what_the_csp_blocks(html):
 )
 def test_the_scan_lets_clean_markup_through(html):
     assert not csp_offences(html)
+
+
+def test_policy_built_once_is_the_one_django_csp_builds(client, db, settings):
+    from csp.utils import build_policy
+
+    assert client.get("/")["Content-Security-Policy"] == build_policy()
+    # A changed setting is the policy of the next answer, not the one built before.
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    assert client.get("/")["Content-Security-Policy"] == "default-src 'none'"
+    assert "Content-Security-Policy-Report-Only" not in client.get("/")
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"img-src": ["'self'"]}}
+    report_only = client.get("/")["Content-Security-Policy-Report-Only"]
+    assert report_only == build_policy(report_only=True)
+    assert "img-src 'self'" in report_only
+
+
+def _both_middlewares(rf, view):
+    """The answers of django-csp's middleware and of assure's to the same request."""
+    from csp.middleware import CSPMiddleware
+
+    from assure.core.middleware import ContentSecurityPolicyMiddleware
+
+    return [
+        middleware(view)(rf.get("/"))
+        for middleware in (CSPMiddleware, ContentSecurityPolicyMiddleware)
+    ]
+
+
+def test_a_response_with_its_own_policy_keeps_it(rf, db):
+    from django.http import HttpResponse
+
+    def view(request):
+        answer = HttpResponse("ok")
+        answer._csp_update = {"img-src": ["https://cartes.example"]}  # as @csp_update sets it
+        return answer
+
+    theirs, ours = _both_middlewares(rf, view)
+    assert "https://cartes.example" in ours["Content-Security-Policy"]
+    assert ours["Content-Security-Policy"] == theirs["Content-Security-Policy"]
+
+
+def test_a_nonce_asked_for_goes_through_django_csp(rf, db, settings):
+    from csp.constants import NONCE
+    from django.http import HttpResponse
+
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"script-src": ["'self'", NONCE]}}
+
+    def view(request):
+        return HttpResponse(str(request.csp_nonce))
+
+    for answer in _both_middlewares(rf, view):
+        policy = answer["Content-Security-Policy"]
+        assert f"script-src 'self' 'nonce-{answer.content.decode()}'" in policy
+
+
+def test_a_nonce_asked_for_after_the_header_is_an_error(rf, db):
+    from csp.exceptions import CSPNonceError
+    from django.http import HttpResponse
+
+    from assure.core.middleware import ContentSecurityPolicyMiddleware
+
+    request = rf.get("/")
+    ContentSecurityPolicyMiddleware(lambda request: HttpResponse("ok"))(request)
+    with pytest.raises(CSPNonceError):
+        str(request.csp_nonce)
