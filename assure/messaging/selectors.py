@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import statistics
 from dataclasses import dataclass
 from typing import Any
@@ -40,15 +41,33 @@ class InvalidCursor(ValidationFailed):
     code = "invalid_cursor"
 
 
+def _subjects_query() -> QuerySet[Subject]:
+    return Subject.objects.filter(active=True).select_related("team")
+
+
+def _subject_by_code_query(code: str) -> QuerySet[Subject]:
+    # A slice, not first(): the code is unique, so no ORDER BY to build and run.
+    return Subject.objects.filter(code=code, active=True).select_related("team")[:1]
+
+
+# The message form lists the subjects, and sending reads the one chosen, on every message a
+# member writes: both compiled once (assure.core.compiled).
+_subjects = CompiledRead(Subject, _subjects_query, stand_ins=())
+_subject_by_code = CompiledRead(Subject, _subject_by_code_query, stand_ins=("-",))
+_teams = CompiledRead(Team, lambda: Team.objects.all(), stand_ins=())
+
+
 def subject_list() -> list[Subject]:
-    return list(Subject.objects.filter(active=True).select_related("team"))
+    """The subjects a member may write about, in the fund's order, with their team."""
+    return _subjects.all()
 
 
 def subject_get(code: str) -> Subject | None:
+    """The active subject of this code, with its team; or None."""
     # A NUL byte is no subject's code, and PostgreSQL refuses it in a query (a 500, not a miss).
     if not code or "\x00" in code:
         return None
-    return Subject.objects.filter(code=code, active=True).first()
+    return _subject_by_code.first(code)
 
 
 def _cursor_encode(thread: Thread) -> str:
@@ -153,7 +172,7 @@ def attachment_get_for_member(*, member: Member, attachment_id: int) -> Attachme
 
 
 def team_list() -> list[Team]:
-    return list(Team.objects.all())
+    return _teams.all()
 
 
 # What one queue page lists: an advisor works from the top (the oldest question first) and the
@@ -184,12 +203,22 @@ class QueueRow:
 def thread_queue(*, team: Team | None, queue: str, user: Any) -> QuerySet[Thread]:
     """A team's queue: unassigned (new), mine, overdue (past the expected date), waiting for the
     member. The oldest question first, so that nobody waits behind newer ones."""
+    return _queue_query(
+        queue,
+        team_id=team.pk if team is not None else None,
+        user_id=getattr(user, "pk", None),
+        today=timezone.localdate(),
+    )
+
+
+def _queue_query(
+    queue: str, *, team_id: int | None, user_id: int | None, today: dt.date
+) -> QuerySet[Thread]:
     qs = Thread.objects.all()
-    if team is not None:
-        qs = qs.filter(team=team)
-    today = timezone.localdate()
+    if team_id is not None:
+        qs = qs.filter(team_id=team_id)
     if queue == "mine":
-        qs = qs.filter(assigned_to=user).exclude(status=Thread.Status.CLOSED)
+        qs = qs.filter(assigned_to_id=user_id).exclude(status=Thread.Status.CLOSED)
     elif queue == "overdue":
         qs = qs.filter(status=Thread.Status.WAITING_ADVISOR, answer_expected_by__lt=today)
     elif queue == "waiting_member":
@@ -199,23 +228,54 @@ def thread_queue(*, team: Team | None, queue: str, user: Any) -> QuerySet[Thread
     return qs.order_by("answer_expected_by", "waiting_since", "id")
 
 
+QUEUE_COLUMNS = (
+    "pk",
+    "subject__label",
+    "subject__label_en",
+    "member__given_names",
+    "member__usual_name",
+    "member__birth_name",
+    "team__name",
+    "team__name_en",
+    "answer_expected_by",
+    "assigned_to__first_name",
+    "assigned_to__last_name",
+    "assigned_to__username",
+)
+_NO_DAY = dt.date(1000, 1, 1)
+
+
+@functools.cache
+def _queue_read(queue: str, with_team: bool) -> CompiledRead[Thread]:
+    """The first page of one queue, compiled once (advisors open the queue all day long).
+
+    Its arguments are only those this queue's SQL holds, in this order: the team's id when one
+    is chosen, the advisor's id for "mine", the day for "overdue"."""
+
+    def build(*args: Any) -> Any:
+        values = list(args)
+        team_id = values.pop(0) if with_team else None
+        user_id = values.pop(0) if queue == "mine" else None
+        today = values.pop(0) if queue == "overdue" else _NO_DAY
+        query = _queue_query(queue, team_id=team_id, user_id=user_id, today=today)
+        return query.values_list(*QUEUE_COLUMNS)[:QUEUE_PAGE]
+
+    stand_ins = [-1] if with_team else []
+    stand_ins += [-2] if queue == "mine" else []
+    stand_ins += [_NO_DAY] if queue == "overdue" else []
+    return CompiledRead(Thread, build, stand_ins=stand_ins)
+
+
 def queue_rows(*, team: Team | None, queue: str, user: Any) -> list[QueueRow]:
     """The first QUEUE_PAGE lines of a queue, read as plain values in one query."""
     english = english_wanted()  # once for the page, not once a line
-    values = thread_queue(team=team, queue=queue, user=user).values_list(
-        "pk",
-        "subject__label",
-        "subject__label_en",
-        "member__given_names",
-        "member__usual_name",
-        "member__birth_name",
-        "team__name",
-        "team__name_en",
-        "answer_expected_by",
-        "assigned_to__first_name",
-        "assigned_to__last_name",
-        "assigned_to__username",
-    )[:QUEUE_PAGE]
+    queue = queue if queue in QUEUES else "unassigned"  # as _queue_query reads any other name
+    if queue == "mine" and getattr(user, "pk", None) is None:
+        return []  # nobody signed in has no thread of their own
+    args: list[Any] = [team.pk] if team is not None else []
+    args += [getattr(user, "pk", None)] if queue == "mine" else []
+    args += [timezone.localdate()] if queue == "overdue" else []
+    values = _queue_read(queue, team is not None).tuples(*args)
     rows = []
     for (
         pk,

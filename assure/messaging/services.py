@@ -21,6 +21,7 @@ from assure.core.services import Actor, audit_record
 from assure.identity.models import Account
 from assure.members.models import Member
 from assure.messaging import attachments as files_
+from assure.messaging import selectors
 from assure.messaging.exceptions import (
     MAX_BODY,
     AlreadyTaken,
@@ -35,7 +36,6 @@ from assure.messaging.models import (
     Attachment,
     InternalNote,
     Message,
-    Subject,
     Team,
     Thread,
 )
@@ -136,11 +136,7 @@ def thread_create(
     reference: str = "",
 ) -> Thread:
     """A new thread, routed to the subject's team, with its answer date."""
-    subject = (
-        Subject.objects.filter(code=subject_code, active=True).select_related("team").first()
-        if "\x00" not in subject_code  # no code holds one, and PostgreSQL refuses it in a query
-        else None
-    )
+    subject = selectors.subject_get(subject_code)
     if subject is None:
         raise UnknownSubject(errors={"subject": [str(UnknownSubject.title)]})
     text = clean_body(body)

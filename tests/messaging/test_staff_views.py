@@ -86,6 +86,33 @@ def test_queues(client, member, other_member):
     assert counts == {"unassigned": 2, "mine": 1, "overdue": 1, "waiting_member": 1}
 
 
+def test_queues_read_through_statements_compiled_once(member, other_member):
+    """Every queue, with and without a team, lists what the ORM's query of the queue lists."""
+    from assure.messaging import selectors
+
+    me = advisor("moi")
+    taken = write(member, subject="indemnites")
+    services.thread_take(actor=services.staff_actor(me), user=me, thread=taken)
+    write(member)
+    with time_machine.travel(dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC), tick=False):
+        write(other_member)
+    answered = write(other_member, subject="indemnites")
+    services.thread_answer(actor=services.staff_actor(me), user=me, thread=answered, body="R")
+    for team in (None, *Team.objects.all()):
+        for queue in selectors.QUEUES:
+            expected = [
+                pk
+                for pk, *_rest in selectors.thread_queue(
+                    team=team, queue=queue, user=me
+                ).values_list(*selectors.QUEUE_COLUMNS)[: selectors.QUEUE_PAGE]
+            ]
+            rows = selectors.queue_rows(team=team, queue=queue, user=me)
+            assert [row.pk for row in rows] == expected, (team, queue)
+            read = selectors._queue_read(queue, team is not None)
+            assert read._plans and all(read._plans.values()), (team, queue)
+    assert selectors.queue_rows(team=None, queue="mine", user=None) == []
+
+
 def test_a_queue_line_shows_what_the_thread_page_shows(client, member):
     me = advisor("moi")
     me.first_name, me.last_name = "Lucie", "Martin"
@@ -288,3 +315,19 @@ def test_queue_rows_tag_writes_the_included_template_markup():
     assert "Léa d&#x27;Arc &amp; co" in whole
     assert "&lt;&quot;urgent&quot;&gt;" in whole
     assert "03/12/2026" in whole
+
+
+def test_subjects_and_teams_read_through_statements_compiled_once(db):
+    from assure.messaging import selectors
+    from assure.messaging.models import Subject
+
+    listed = selectors.subject_list()
+    assert [s.pk for s in listed] == [s.pk for s in Subject.objects.filter(active=True)]
+    assert all(s.team.name for s in listed)  # the team came with it
+    assert selectors.subject_get(listed[0].code) == listed[0]
+    Subject.objects.filter(pk=listed[0].pk).update(active=False)
+    assert selectors.subject_get(listed[0].code) is None
+    assert selectors.subject_get("nul\x00") is None
+    assert [t.pk for t in selectors.team_list()] == [t.pk for t in Team.objects.all()]
+    for read in (selectors._subjects, selectors._subject_by_code, selectors._teams):
+        assert read._plans and all(read._plans.values()), read
