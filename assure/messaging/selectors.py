@@ -260,7 +260,7 @@ def _queue_read(queue: str, with_team: bool) -> CompiledRead[Thread]:
         query = _queue_query(queue, team_id=team_id, user_id=user_id, today=today)
         return query.values_list(*QUEUE_COLUMNS)[:QUEUE_PAGE]
 
-    stand_ins = [-1] if with_team else []
+    stand_ins: list[Any] = [-1] if with_team else []
     stand_ins += [-2] if queue == "mine" else []
     stand_ins += [_NO_DAY] if queue == "overdue" else []
     return CompiledRead(Thread, build, stand_ins=stand_ins)
