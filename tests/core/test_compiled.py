@@ -161,7 +161,7 @@ def test_the_reads_of_every_request_are_kept_compiled():
         selectors._account_by_nir,
         selectors._known_device,
         payments._beneficiaries,
-        payments._first_page,
+        payments._first_page_read(None, False, False, ""),
         payments._latest_paid,
         payments._pending,
         payments._withheld,

@@ -236,3 +236,51 @@ def test_a_page_names_each_lines_beneficiary_from_those_given(member, django_ass
     # Without them the lines still name their beneficiary, by id.
     page = selectors.statement_list_for_member(member=member)
     assert [s.beneficiary_id for s in page.items] == [lea.pk, None]
+
+
+def test_every_filtered_first_page_is_read_through_a_compiled_statement(member):
+    """Each combination of filters gives, through its statement compiled once, the lines of the
+    ORM's query of the same filters."""
+    import itertools
+    import random
+
+    rng = random.Random(5)
+    child, other_child = BeneficiaryFactory(member=member), BeneficiaryFactory()
+    for number in range(40):
+        status = rng.choice(["paid", "processing", "received", "rejected"])
+        StatementFactory(
+            member=member,
+            external_id=f"F{number}",
+            status=status,
+            paid_on=dt.date(2026, 11, 2) if status == "paid" else None,
+            rejection_reason="Hors nomenclature" if status == "rejected" else "",
+            category=rng.choice(["consultation", "dental", "pharmacy"]),
+            beneficiary=rng.choice([None, child]),
+            care_date=dt.date(2024, 6, 1) + dt.timedelta(days=rng.randrange(900)),
+        )
+    StatementFactory(external_id="not-mine", beneficiary=other_child)
+    combinations = itertools.product(
+        [None, "pending", "paid", "rejected"],
+        [None, dt.date(2025, 3, 1)],
+        [None, dt.date(2026, 6, 30)],
+        [None, "dental"],
+        [None, "self", str(child.pk), str(other_child.pk)],
+    )
+    for status, start, end, category, beneficiary in combinations:
+        filters = StatementFilters(status, start, end, beneficiary, category)
+        expected = list(
+            selectors._statements_for(member, filters, None).order_by("-care_date", "-pk")[
+                : selectors.DEFAULT_LIMIT
+            ]
+        )
+        page = selectors.statement_list_for_member(member=member, filters=filters)
+        assert page.items == expected, filters
+        kind = {None: "", "self": "self"}.get(beneficiary, "id")
+        read = selectors._first_page_read(status, end is not None, category is not None, kind)
+        assert read._plans and all(read._plans.values()), filters
+    assert (
+        selectors.statement_list_for_member(
+            member=member, filters=StatementFilters(beneficiary=str(other_child.pk))
+        ).items
+        == []
+    )
