@@ -111,6 +111,20 @@ def test_queues_read_through_statements_compiled_once(member, other_member):
             read = selectors._queue_read(queue, team is not None)
             assert read._plans and all(read._plans.values()), (team, queue)
     assert selectors.queue_rows(team=None, queue="mine", user=None) == []
+    colleague = advisor("collegue")
+    for closed in (False, True):
+        if closed:
+            services.thread_close(actor=services.staff_actor(me), thread=answered)
+        for team in (None, *Team.objects.all()):
+            for user in (me, colleague):
+                counts = selectors.queue_counts(team=team, user=user)
+                assert counts == selectors.queue_counts_orm(team=team, user=user), (team, user)
+    assert selectors.queue_counts(team=None, user=me) == {
+        "unassigned": 2,
+        "mine": 1,
+        "overdue": 1,
+        "waiting_member": 0,
+    }
 
 
 def test_a_queue_line_shows_what_the_thread_page_shows(client, member):
