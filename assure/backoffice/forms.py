@@ -125,6 +125,8 @@ class ReasonForm(forms.Form):
         max_length=150,
         required=False,
     )
+    # Fixed labels and choices: their empty markup is kept (assure.core.forms.GovukBoundField).
+    kept_field_groups = ("reason", "detail")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -15,11 +15,14 @@ from typing import Any
 import django.forms
 from django import forms
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.forms.renderers import DjangoTemplates
 from django.forms.widgets import Input
 from django.utils.formats import get_format
 from django.utils.functional import cached_property, lazy
-from django.utils.translation import gettext
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language, gettext
 
 # GOV.UK's class for each Django widget family; widgets not listed keep Django's own markup.
 _WIDGET_CLASSES: dict[type[forms.Widget], tuple[str, str]] = {
@@ -54,13 +57,45 @@ def widget_classes(widget: forms.Widget) -> tuple[str, str]:
     return ("", "")
 
 
+# (language, form class, field's name and id) → the markup of an empty field; bounded.
+_KEPT_FIELD_GROUPS: dict[tuple[str | None, type, str, str], SafeString] = {}
+_KEPT_FIELD_GROUPS_MAX = 256
+
+
+@receiver(setting_changed)
+def _forget_field_groups(**kwargs: Any) -> None:
+    _KEPT_FIELD_GROUPS.clear()
+
+
 class GovukBoundField(forms.BoundField):
-    """A bound field whose widget carries GOV.UK classes, and whose date fields have a hint."""
+    """A bound field whose widget carries GOV.UK classes, and whose date fields have a hint.
+
+    A form may name in `kept_field_groups` the fields whose markup, while the form is not
+    submitted and the field is empty, depends only on the language and the settings (a fixed
+    label, hint and choices): that markup is rendered once per language and kept, as the form
+    renderer's templates cost more than the rest of such a page (docs/performance.md). A field
+    whose label or choices come from the database or the member must not be named there.
+    """
 
     def __init__(self, form: forms.BaseForm, field: forms.Field, name: str) -> None:
         super().__init__(form, field, name)
         if not self.help_text and isinstance(field.widget, forms.DateInput):
             self.help_text = date_hint()
+
+    def as_field_group(self) -> SafeString:
+        if (
+            self.name not in getattr(self.form, "kept_field_groups", ())
+            or self.form.is_bound
+            or self.value() not in (None, "", [])
+        ):
+            return super().as_field_group()  # type: ignore[no-any-return]
+        key = (get_language(), type(self.form), self.html_name, str(self.auto_id))
+        found = _KEPT_FIELD_GROUPS.get(key)
+        if found is None:
+            if len(_KEPT_FIELD_GROUPS) >= _KEPT_FIELD_GROUPS_MAX:
+                _KEPT_FIELD_GROUPS.clear()
+            found = _KEPT_FIELD_GROUPS[key] = super().as_field_group()
+        return found
 
     def build_widget_attrs(
         self, attrs: dict[str, Any], widget: forms.Widget | None = None

@@ -91,6 +91,9 @@ class NewMessageForm(forms.Form):
         ),
     )
     attachments = _files_field()
+    # Fixed labels and hints: their empty markup is kept (assure.core.forms.GovukBoundField).
+    # Not the subjects, which the fund edits.
+    kept_field_groups = ("body", "attachments")
 
     def __init__(self, *args: Any, subjects: list[Subject], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

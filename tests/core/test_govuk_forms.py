@@ -192,3 +192,53 @@ def test_page_title_says_there_is_an_error():
     request.user = AnonymousUser()
     html = template.render(Context({"form": _invalid_form(), "request": request}))
     assert "<title>Erreur : Écrire \N{EN DASH} " in html
+
+
+class KeptForm(ExampleForm):
+    kept_field_groups = ("name", "kind", "note")
+
+
+def test_kept_field_groups_are_the_markup_django_renders():
+    """A form's kept fields, empty and unsubmitted, render as Django renders them, in each
+    language; submitted or holding a value, they are rendered again each time."""
+    with translation.override("fr"):
+        plain, kept = ExampleForm(), KeptForm()
+        for name in KeptForm.kept_field_groups:
+            for _ in range(2):  # rendered, then given back
+                assert kept[name].as_field_group() == plain[name].as_field_group()
+        french = str(KeptForm()["name"].as_field_group())
+    with translation.override("en"):
+        assert KeptForm()["kind"].as_field_group() == ExampleForm()["kind"].as_field_group()
+        assert str(KeptForm()["name"].as_field_group()) == french  # no translation for "Nom"
+    submitted = KeptForm(data={"name": "Beaucoup trop long"})
+    assert "govuk-error-message" in submitted["name"].as_field_group()
+    assert "Beaucoup trop long" in submitted["name"].as_field_group()
+    assert 'value="Ada"' in KeptForm(initial={"name": "Ada"})["name"].as_field_group()
+    assert 'value="Ada"' not in KeptForm()["name"].as_field_group()
+    prefixed = KeptForm(prefix="autre")["name"].as_field_group()
+    assert 'name="autre-name"' in prefixed and 'id="id_autre-name"' in prefixed
+
+
+def test_a_changed_setting_forgets_the_kept_markup(settings):
+    KeptForm()["name"].as_field_group()
+    from assure.core import forms as core_forms
+
+    assert core_forms._KEPT_FIELD_GROUPS
+    settings.LANGUAGE_CODE = settings.LANGUAGE_CODE  # any change of setting
+    assert not core_forms._KEPT_FIELD_GROUPS
+
+
+def test_kept_field_groups_follow_the_language():
+    from assure.backoffice.forms import ReasonForm
+
+    class Plain(ReasonForm):
+        kept_field_groups = ()
+
+    rendered = {}
+    for language in ("fr", "en", "fr"):
+        with translation.override(language):
+            kept = ReasonForm()["reason"].as_field_group()
+            assert kept == Plain()["reason"].as_field_group()
+            rendered[language] = kept
+    assert "Pourquoi ouvrez-vous ce dossier" in rendered["fr"]
+    assert rendered["en"] != rendered["fr"]
