@@ -18,6 +18,7 @@ wrong answer. `CompiledInsert` does the same for `Model.objects.create`.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,11 +27,14 @@ from typing import Any, Generic, TypeVar
 
 from django.db import connections, models, router
 from django.db.models import signals, sql
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query import (  # type: ignore[attr-defined]
     ModelIterable,
     ValuesListIterable,
     get_related_populators,
 )
+from django.db.models.query_utils import DeferredAttribute
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
@@ -47,6 +51,8 @@ class _Plan:
     init_list: list[str]
     start: int
     end: int
+    # Whether instances may be made without Model.__init__ (see _plain_instances).
+    plain: bool = False
 
 
 # The keys these reads take are 64-bit integer columns.
@@ -172,6 +178,7 @@ class CompiledRead(Generic[ModelT]):
             start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
             model = klass_info["model"]
             init_list = [column[0].target.attname for column in compiler.select[start:end]]
+        plain = model is not None and _plain_instances(model, init_list)
         return _Plan(
             sql=sql,
             params=params,
@@ -182,6 +189,7 @@ class CompiledRead(Generic[ModelT]):
             init_list=init_list,
             start=start,
             end=end,
+            plain=plain,
         )
 
     def _instance(
@@ -190,10 +198,44 @@ class CompiledRead(Generic[ModelT]):
         if plan.converters:
             row = next(iter(plan.compiler.apply_converters([row], plan.converters)))
         assert plan.model is not None  # noqa: S101 - checked by _rows
-        obj = plan.model.from_db(alias, plan.init_list, row[plan.start : plan.end])
+        if plan.plain and not _init_listened(plan.model):
+            # What Model.from_db and Model.__init__ leave for a row of every column, without
+            # the generic work of __init__ (checked equal by tests/core/test_compiled.py).
+            obj = plan.model.__new__(plan.model)
+            state = obj._state = ModelState()
+            state.adding, state.db = False, alias
+            obj.__dict__.update(zip(plan.init_list, row[plan.start : plan.end], strict=True))
+        else:
+            obj = plan.model.from_db(alias, plan.init_list, row[plan.start : plan.end])
         for populator in populators:
             populator.populate(row, obj)
         return obj  # type: ignore[return-value]
+
+
+# Descriptors through which Model.__init__ only stores the value in the instance's __dict__ (on a
+# new instance, with nothing cached yet). A field whose descriptor does more keeps Django's path.
+_PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
+
+
+def _plain_instances(model: type[models.Model], init_list: list[str]) -> bool:
+    """Whether a row of `init_list` can become an instance by filling its __dict__: every
+    concrete field read, in the model's order, each stored as it is, and neither Model.__init__
+    nor from_db changed by the model."""
+    meta = model._meta
+    return (
+        init_list == [field.attname for field in meta.concrete_fields]
+        and model.__init__ is models.Model.__init__
+        and model.from_db.__func__ is models.Model.from_db.__func__  # type: ignore[attr-defined]
+        and all(
+            type(inspect.getattr_static(model, name, None)) in _PLAIN_DESCRIPTORS
+            for name in init_list
+        )
+    )
+
+
+def _init_listened(model: type[models.Model]) -> bool:
+    # Checked on every read: a receiver connected later still hears every instance made.
+    return signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model)
 
 
 def compiled_per_size(

@@ -156,6 +156,8 @@ def test_the_reads_of_every_request_are_kept_compiled():
     from assure.messaging import selectors as messaging
 
     assert messaging.thread_unread_count_for_member(member=account.member) == 0
+    # Reads of some columns (only()) or with a file field: instances made by Django.
+    partial = (selectors._known_device, documents._certificate_of_member)
     for read in (
         selectors._live_session,
         selectors._account_by_nir,
@@ -173,7 +175,11 @@ def test_the_reads_of_every_request_are_kept_compiled():
         documents._active_beneficiaries,
         messaging._unread_ids,
     ):
-        assert read._plans["default"] is not None, read._build.__name__
+        plan = read._plans["default"]
+        assert plan is not None, read._build.__name__
+        # Whole rows become instances without Model.__init__ (the reads of some columns, and
+        # of plain values, have no instance to make that way).
+        assert plan.plain or plan.model is None or read in partial, read._build.__name__
 
 
 def test_a_compiled_insert_writes_the_row_django_would():
@@ -248,3 +254,54 @@ def test_values_rows_are_those_of_the_queryset_with_their_types():
     assert read.tuples(2**70, dt.date(2026, 1, 1)) == []
     with pytest.raises(TypeError):
         read.all(member.pk, dt.date(2026, 1, 1))
+
+
+def _whole(obj) -> dict[str, object]:
+    """Everything an instance holds, its state apart: what from_db and __init__ leave in it."""
+    return {key: value for key, value in vars(obj).items() if key != "_state"}
+
+
+def test_instances_made_without_init_hold_what_django_puts_in_them():
+    session = _session()
+    read = CompiledRead(MemberSession, _query, stand_ins=(-1, "-"))
+    got = read.first(session.pk, "app")
+    assert read._plans["default"].plain  # the quick way was taken
+    expected = next(iter(_query(session.pk, "app")))
+    assert _whole(got) == _whole(expected)
+    assert (got._state.adding, got._state.db) == (expected._state.adding, expected._state.db)
+    assert got._state.fields_cache.keys() == expected._state.fields_cache.keys()
+    assert got.account is got._state.fields_cache["account"]
+    # Changing a foreign key forgets the related object, as on any instance.
+    got.account_id = got.account_id + 1
+    assert "account" not in got._state.fields_cache
+
+
+def test_a_model_listened_to_at_init_goes_through_django(settings):
+    from django.db.models.signals import post_init
+
+    session = _session()
+    read = CompiledRead(MemberSession, _query, stand_ins=(-1, "-"))
+    seen = []
+
+    def heard(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    post_init.connect(heard, sender=MemberSession)
+    try:
+        assert read.first(session.pk, "app").pk == session.pk
+    finally:
+        post_init.disconnect(heard, sender=MemberSession)
+    assert seen == [session.pk]
+
+
+def test_a_read_of_some_columns_goes_through_django():
+    session = _session()
+    read = CompiledRead(
+        MemberSession,
+        lambda pk: MemberSession.objects.filter(pk=pk).only("pk", "kind")[:1],
+        stand_ins=(-1,),
+    )
+    got = read.first(session.pk)
+    assert not read._plans["default"].plain
+    assert got.kind == "app"
+    assert got.get_deferred_fields() >= {"device_label", "created_at"}
