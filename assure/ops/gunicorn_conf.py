@@ -29,9 +29,13 @@ timeout = 30
 # SIGTERM lets requests in flight finish for this long (systemd's TimeoutStopSec is above it).
 graceful_timeout = 20
 keepalive = 5
-# Workers are replaced now and then so that a slow leak never grows without bound.
-max_requests = 2000
-max_requests_jitter = 200
+# Workers are replaced now and then so that a slow leak never grows without bound. Not often: a
+# new worker connects to the database again and builds what a worker keeps (statements compiled
+# once, kept parts of pages, statements prepared on the server), about 0.8 s of processor in all
+# (bench/worker_start.py, docs/performance.md), which every 2,000 requests was 0.4 ms a request,
+# a twentieth of a page. The 30-minute soak shows no growth to contain more often than this.
+max_requests = 20000
+max_requests_jitter = 2000
 # The application is loaded once, in the master, before the workers are forked: a replaced
 # worker starts warm (URLs, templates, translations, compiled settings) in a fork instead of
 # importing everything again. Without this, each replacement cost about 1.5 s of CPU and its
