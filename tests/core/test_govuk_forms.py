@@ -216,7 +216,8 @@ def test_kept_field_groups_are_the_markup_django_renders():
     assert 'value="Ada"' in KeptForm(initial={"name": "Ada"})["name"].as_field_group()
     assert 'value="Ada"' not in KeptForm()["name"].as_field_group()
     prefixed = KeptForm(prefix="autre")["name"].as_field_group()
-    assert 'name="autre-name"' in prefixed and 'id="id_autre-name"' in prefixed
+    assert 'name="autre-name"' in prefixed
+    assert 'id="id_autre-name"' in prefixed
 
 
 def test_a_changed_setting_forgets_the_kept_markup(settings):

@@ -109,7 +109,8 @@ def test_queues_read_through_statements_compiled_once(member, other_member):
             rows = selectors.queue_rows(team=team, queue=queue, user=me)
             assert [row.pk for row in rows] == expected, (team, queue)
             read = selectors._queue_read(queue, team is not None)
-            assert read._plans and all(read._plans.values()), (team, queue)
+            assert read._plans, (team, queue)
+            assert all(read._plans.values()), (team, queue)
     assert selectors.queue_rows(team=None, queue="mine", user=None) == []
     colleague = advisor("collegue")
     for closed in (False, True):
@@ -344,4 +345,5 @@ def test_subjects_and_teams_read_through_statements_compiled_once(db):
     assert selectors.subject_get("nul\x00") is None
     assert [t.pk for t in selectors.team_list()] == [t.pk for t in Team.objects.all()]
     for read in (selectors._subjects, selectors._subject_by_code, selectors._teams):
-        assert read._plans and all(read._plans.values()), read
+        assert read._plans, read
+        assert all(read._plans.values()), read

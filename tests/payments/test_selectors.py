@@ -277,7 +277,8 @@ def test_every_filtered_first_page_is_read_through_a_compiled_statement(member):
         assert page.items == expected, filters
         kind = {None: "", "self": "self"}.get(beneficiary, "id")
         read = selectors._first_page_read(status, end is not None, category is not None, kind)
-        assert read._plans and all(read._plans.values()), filters
+        assert read._plans, filters
+        assert all(read._plans.values()), filters
     assert (
         selectors.statement_list_for_member(
             member=member, filters=StatementFilters(beneficiary=str(other_child.pk))
