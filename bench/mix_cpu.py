@@ -223,6 +223,28 @@ def _next_task(person: Person) -> None:
     getattr(person, person.rng.choices(names, weights)[0])()
 
 
+def bench_setup(prefix: str, args: argparse.Namespace) -> tuple[list[Any], list[Any], list[str]]:
+    """Django with the production settings in a fresh folder, the static files collected, and
+    the people of bench/locust/prepare.py (`args.members`, `args.advisors`) ready, their earlier
+    runs' threads and certificates forgotten: (members, advisors, the subjects' codes)."""
+    _environment(Path(tempfile.mkdtemp(prefix=prefix)))
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("collectstatic", interactive=False, verbosity=0)
+    import prepare
+    from django.conf import settings
+
+    from assure.messaging.models import Subject
+
+    members = prepare.members(args.members, settings.IDENTITY_DEVICE_COOKIE)
+    prepare.earlier_runs_forget([person["member_id"] for person in members])
+    advisors = prepare.advisors(args.advisors)
+    subjects = list(Subject.objects.filter(active=True).values_list("code", flat=True))
+    return members, advisors, subjects
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=800, help="requests per round (about)")
@@ -239,23 +261,10 @@ def main() -> None:
     if not os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1].startswith("assure_bench"):
         sys.exit("DATABASE_URL must name a bench database (assure_bench*): this bench writes")
 
-    directory = Path(tempfile.mkdtemp(prefix="assure-mix-cpu-"))
-    _environment(directory)
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("collectstatic", interactive=False, verbosity=0)
-    import prepare
+    members_data, advisors_data, subjects = bench_setup("assure-mix-cpu-", args)
     from django.conf import settings
     from run import process_seconds  # bench/locust/run.py: the same reading of /proc
 
-    from assure.messaging.models import Subject
-
-    members_data = prepare.members(args.members, settings.IDENTITY_DEVICE_COOKIE)
-    prepare.earlier_runs_forget([person["member_id"] for person in members_data])
-    advisors_data = prepare.advisors(args.advisors)
-    subjects = list(Subject.objects.filter(active=True).values_list("code", flat=True))
     member_ids = [int(str(person["member_id"])) for person in members_data]
 
     rng = random.Random(args.seed)

@@ -89,25 +89,13 @@ def main() -> None:
     if not os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1].startswith("assure_bench"):
         sys.exit("DATABASE_URL must name a bench database (assure_bench*): this bench writes")
 
-    directory = Path(tempfile.mkdtemp(prefix="assure-worker-start-"))
-    mix_cpu._environment(directory)
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("collectstatic", interactive=False, verbosity=0)
-    import prepare
+    members, advisors, subjects = mix_cpu.bench_setup("assure-worker-start-", args)
     from django.conf import settings
     from django.db import connection, connections
     from run import process_seconds  # bench/locust/run.py: the same reading of /proc
 
-    from assure.messaging.models import Subject
     from assure.ops.warm import application_warm
 
-    members = prepare.members(args.members, settings.IDENTITY_DEVICE_COOKIE)
-    prepare.earlier_runs_forget([person["member_id"] for person in members])
-    advisors = prepare.advisors(args.advisors)
-    subjects = list(Subject.objects.filter(active=True).values_list("code", flat=True))
     connections.close_all()
 
     def sign_in() -> list[dict[str, str]]:
