@@ -119,7 +119,9 @@ class CompiledRead(Generic[ModelT]):
             raise TypeError("all() and first() build instances; read a values_list() by tuples()")
         # Populators hold no state between rows: made once for the call, as Django's iterator does.
         populators = get_related_populators(plan.compiler.klass_info, plan.compiler.select, alias)
-        return [self._instance(plan, alias, row, populators) for row in rows]
+        # Asked once per read, not per row: a receiver connected later hears the next read.
+        plain = plan.plain and not _init_listened(plan.model)
+        return [self._instance(plan, alias, row, populators, plain=plain) for row in rows]
 
     def _fetch(self, args: tuple[Any, ...], *, one: bool) -> tuple[_Plan, str, list[Any]] | None:
         """The plan, the database read and the raw rows, or None when this queryset cannot be
@@ -193,12 +195,12 @@ class CompiledRead(Generic[ModelT]):
         )
 
     def _instance(
-        self, plan: _Plan, alias: str, row: Sequence[Any], populators: list[Any]
+        self, plan: _Plan, alias: str, row: Sequence[Any], populators: list[Any], *, plain: bool
     ) -> ModelT:
         if plan.converters:
             row = next(iter(plan.compiler.apply_converters([row], plan.converters)))
         assert plan.model is not None  # noqa: S101 - checked by _rows
-        if plan.plain and not _init_listened(plan.model):
+        if plain:
             # What Model.from_db and Model.__init__ leave for a row of every column, without
             # the generic work of __init__ (checked equal by tests/core/test_compiled.py).
             obj = plan.model.__new__(plan.model)
@@ -234,7 +236,6 @@ def _plain_instances(model: type[models.Model], init_list: list[str]) -> bool:
 
 
 def _init_listened(model: type[models.Model]) -> bool:
-    # Checked on every read: a receiver connected later still hears every instance made.
     return signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model)
 
 

@@ -203,7 +203,8 @@ class QueueRow:
 
 def thread_queue(*, team: Team | None, queue: str, user: Any) -> QuerySet[Thread]:
     """A team's queue: unassigned (new), mine, overdue (past the expected date), waiting for the
-    member. The oldest question first, so that nobody waits behind newer ones."""
+    member. The oldest question first, so that nobody waits behind newer ones. The pages read
+    its first lines compiled (queue_rows); the tests check them against this queryset."""
     return _queue_query(
         queue,
         team_id=team.pk if team is not None else None,
@@ -261,10 +262,18 @@ def _queue_read(queue: str, with_team: bool) -> CompiledRead[Thread]:
         query = _queue_query(queue, team_id=team_id, user_id=user_id, today=today)
         return query.values_list(*QUEUE_COLUMNS)[:QUEUE_PAGE]
 
-    stand_ins: list[Any] = [-1] if with_team else []
-    stand_ins += [-2] if queue == "mine" else []
-    stand_ins += [_NO_DAY] if queue == "overdue" else []
+    stand_ins = _queue_args(queue, team_id=-1 if with_team else None, user_id=-2, today=_NO_DAY)
     return CompiledRead(Thread, build, stand_ins=stand_ins)
+
+
+def _queue_args(queue: str, *, team_id: int | None, user_id: Any, today: dt.date) -> list[Any]:
+    """A compiled queue's arguments, for its stand-ins and for each read alike (_queue_read)."""
+    args: list[Any] = [team_id] if team_id is not None else []
+    if queue == "mine":
+        args.append(user_id)
+    if queue == "overdue":
+        args.append(today)
+    return args
 
 
 def queue_rows(*, team: Team | None, queue: str, user: Any) -> list[QueueRow]:
@@ -273,9 +282,12 @@ def queue_rows(*, team: Team | None, queue: str, user: Any) -> list[QueueRow]:
     queue = queue if queue in QUEUES else "unassigned"  # as _queue_query reads any other name
     if queue == "mine" and getattr(user, "pk", None) is None:
         return []  # nobody signed in has no thread of their own
-    args: list[Any] = [team.pk] if team is not None else []
-    args += [getattr(user, "pk", None)] if queue == "mine" else []
-    args += [timezone.localdate()] if queue == "overdue" else []
+    args = _queue_args(
+        queue,
+        team_id=team.pk if team is not None else None,
+        user_id=getattr(user, "pk", None),
+        today=timezone.localdate(),
+    )
     values = _queue_read(queue, team is not None).tuples(*args)
     rows = []
     for (

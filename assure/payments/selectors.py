@@ -96,12 +96,10 @@ class StatementPage:
 
 
 def _statements_for(member: Member, filters: StatementFilters, today: dt.date | None) -> QuerySet:
-    beneficiary: int | str | None = filters.beneficiary or None
-    if beneficiary is not None and beneficiary != SELF:
-        try:
-            beneficiary = int(beneficiary)
-        except ValueError:
-            return Statement.objects.none()
+    try:
+        beneficiary = _beneficiary_filter(filters.beneficiary)
+    except ValueError:
+        return Statement.objects.none()
     return _statements_query(
         member.pk,
         start=filters.start or history_start(today),
@@ -110,6 +108,14 @@ def _statements_for(member: Member, filters: StatementFilters, today: dt.date | 
         category=filters.category or None,
         beneficiary=beneficiary,
     )
+
+
+def _beneficiary_filter(value: str | None) -> int | str | None:
+    """The person filter as the query takes it: SELF, a beneficiary's id or None (anyone);
+    ValueError for any other text."""
+    if not value or value == SELF:
+        return value or None
+    return int(value)
 
 
 def _statements_query(
@@ -176,11 +182,26 @@ def _first_page_read(
             beneficiary=values.pop(0) if beneficiary == "id" else (beneficiary or None),
         ).order_by("-care_date", "-pk")[: DEFAULT_LIMIT + 1]
 
-    stand_ins: list[Any] = [_NO_MEMBER, _NO_START]
-    stand_ins += [_NO_END] if with_end else []
-    stand_ins += [_NO_CATEGORY] if with_category else []
-    stand_ins += [_NO_BENEFICIARY] if beneficiary == "id" else []
+    stand_ins = _first_page_args(
+        _NO_MEMBER,
+        _NO_START,
+        _NO_END if with_end else None,
+        _NO_CATEGORY if with_category else None,
+        _NO_BENEFICIARY if beneficiary == "id" else None,
+    )
     return CompiledRead(Statement, build, stand_ins=stand_ins)
+
+
+def _first_page_args(
+    member_id: int,
+    start: dt.date,
+    end: dt.date | None,
+    category: str | None,
+    beneficiary_id: int | None,
+) -> list[Any]:
+    """A compiled first page's arguments, for its stand-ins and for each read alike: the member
+    and the first care date, then only the filters the page has, in this order."""
+    return [member_id, start, *(v for v in (end, category, beneficiary_id) if v is not None)]
 
 
 def _first_page_rows(
@@ -189,22 +210,21 @@ def _first_page_rows(
     """The first page through its compiled statement; None for filters it does not take."""
     if filters.status and filters.status not in STATUS_FILTERS:
         return None
-    args: list[Any] = [member.pk, filters.start or history_start(today)]
-    if filters.end is not None:
-        args.append(filters.end)
-    if filters.category:
-        args.append(filters.category)
-    beneficiary = ""
-    if filters.beneficiary == SELF:
-        beneficiary = SELF
-    elif filters.beneficiary:
-        try:
-            args.append(int(filters.beneficiary))
-        except ValueError:
-            return None
-        beneficiary = "id"
+    try:
+        beneficiary = _beneficiary_filter(filters.beneficiary)
+    except ValueError:
+        return None
+    beneficiary_id = beneficiary if isinstance(beneficiary, int) else None
+    kind = "id" if beneficiary_id is not None else (beneficiary or "")
     read = _first_page_read(
-        filters.status or None, filters.end is not None, bool(filters.category), beneficiary
+        filters.status or None, filters.end is not None, bool(filters.category), str(kind)
+    )
+    args = _first_page_args(
+        member.pk,
+        filters.start or history_start(today),
+        filters.end,
+        filters.category or None,
+        beneficiary_id,
     )
     return read.all(*args)
 
