@@ -78,9 +78,16 @@ def main() -> None:
     from assure.members.models import Beneficiary, Member
     from assure.members.nir import with_key
 
+    # A new member each run: on PostgreSQL the throw-away database may hold an earlier run's
+    # (its audit trail is append-only, so nothing there is deleted).
+    run = next(
+        n
+        for n in range(1000)
+        if not Member.objects.filter(nir=with_key(f"2850575056{n:03d}")).exists()
+    )
     member = Member.objects.create(
-        external_id="BENCH-1",
-        nir=with_key("2850575056123"),
+        external_id=f"BENCH-{run}",
+        nir=with_key(f"2850575056{run:03d}"),
         birth_name="N'DIAYE",
         given_names="Zoé Anne",
         sex="F",
@@ -94,7 +101,7 @@ def main() -> None:
     children = [
         Beneficiary.objects.create(
             member=member,
-            external_id=f"BENCH-1-B{i}",
+            external_id=f"{member.external_id}-B{i}",
             birth_name="N'DIAYE",
             given_names=name,
             sex="F",

@@ -53,6 +53,12 @@ class _Plan:
     end: int
     # Whether instances may be made without Model.__init__ (see _plain_instances).
     plain: bool = False
+    # Django's populators of the select_related() instances: they hold no state between rows, so
+    # they are made once with the plan (Django makes them on every read).
+    related: tuple[Any, ...] = ()
+    # Whether the related instances may be made without Model.__init__ too, and their models.
+    related_plain: bool = False
+    related_models: tuple[type[models.Model], ...] = ()
 
 
 # The keys these reads take are 64-bit integer columns.
@@ -117,11 +123,13 @@ class CompiledRead(Generic[ModelT]):
         plan, alias, rows = fetched
         if plan.model is None:
             raise TypeError("all() and first() build instances; read a values_list() by tuples()")
-        # Populators hold no state between rows: made once for the call, as Django's iterator does.
-        populators = get_related_populators(plan.compiler.klass_info, plan.compiler.select, alias)
         # Asked once per read, not per row: a receiver connected later hears the next read.
         plain = plan.plain and not _init_listened(plan.model)
-        return [self._instance(plan, alias, row, populators, plain=plain) for row in rows]
+        related_plain = plan.related_plain and not any(map(_init_listened, plan.related_models))
+        return [
+            self._instance(plan, alias, row, plain=plain, related_plain=related_plain)
+            for row in rows
+        ]
 
     def _fetch(self, args: tuple[Any, ...], *, one: bool) -> tuple[_Plan, str, list[Any]] | None:
         """The plan, the database read and the raw rows, or None when this queryset cannot be
@@ -181,6 +189,10 @@ class CompiledRead(Generic[ModelT]):
             model = klass_info["model"]
             init_list = [column[0].target.attname for column in compiler.select[start:end]]
         plain = model is not None and _plain_instances(model, init_list)
+        related: list[Any] = []
+        if model is not None:
+            related = get_related_populators(compiler.klass_info, compiler.select, alias)
+        related_models = _related_models(related)
         return _Plan(
             sql=sql,
             params=params,
@@ -192,26 +204,71 @@ class CompiledRead(Generic[ModelT]):
             start=start,
             end=end,
             plain=plain,
+            related=tuple(related),
+            related_plain=all(_plain_populator(populator) for populator in related),
+            related_models=related_models,
         )
 
     def _instance(
-        self, plan: _Plan, alias: str, row: Sequence[Any], populators: list[Any], *, plain: bool
+        self, plan: _Plan, alias: str, row: Sequence[Any], *, plain: bool, related_plain: bool
     ) -> ModelT:
         if plan.converters:
             row = next(iter(plan.compiler.apply_converters([row], plan.converters)))
         assert plan.model is not None  # noqa: S101 - checked by _rows
         if plain:
-            # What Model.from_db and Model.__init__ leave for a row of every column, without
-            # the generic work of __init__ (checked equal by tests/core/test_compiled.py).
-            obj = plan.model.__new__(plan.model)
-            state = obj._state = ModelState()
-            state.adding, state.db = False, alias
-            obj.__dict__.update(zip(plan.init_list, row[plan.start : plan.end], strict=True))
+            obj = _plain_instance(plan.model, alias, plan.init_list, row[plan.start : plan.end])
         else:
             obj = plan.model.from_db(alias, plan.init_list, row[plan.start : plan.end])
-        for populator in populators:
-            populator.populate(row, obj)
+        for populator in plan.related:
+            if related_plain:
+                _populate_plain(populator, row, obj)
+            else:
+                populator.populate(row, obj)
         return obj  # type: ignore[return-value]
+
+
+def _plain_instance(
+    model: type[models.Model], alias: str, init_list: list[str], values: Sequence[Any]
+) -> models.Model:
+    """What Model.from_db and Model.__init__ leave for a row of every column, without the
+    generic work of __init__ (checked equal by tests/core/test_compiled.py)."""
+    obj = model.__new__(model)
+    state = obj._state = ModelState()
+    state.adding, state.db = False, alias
+    obj.__dict__.update(zip(init_list, values, strict=True))
+    return obj
+
+
+def _populate_plain(populator: Any, row: Sequence[Any], from_obj: models.Model) -> None:
+    """Django's RelatedPopulator.populate, with the instance made by _plain_instance."""
+    values = row[populator.cols_start : populator.cols_end]
+    if values[populator.pk_idx] is None:  # no related row (a nullable key)
+        obj = None
+    else:
+        obj = _plain_instance(populator.model_cls, populator.db, populator.init_list, values)
+        for child in populator.related_populators:
+            _populate_plain(child, row, obj)
+    populator.local_setter(from_obj, obj)
+    if obj is not None:
+        populator.remote_setter(obj, from_obj)
+
+
+def _plain_populator(populator: Any) -> bool:
+    """Whether a select_related() instance, and those under it, can be made plainly: columns
+    in the model's order (not a parent's reordered) and the conditions of _plain_instances."""
+    return (
+        populator.reorder_for_init is None
+        and _plain_instances(populator.model_cls, populator.init_list)
+        and all(_plain_populator(child) for child in populator.related_populators)
+    )
+
+
+def _related_models(populators: Sequence[Any]) -> tuple[type[models.Model], ...]:
+    found: list[type[models.Model]] = []
+    for populator in populators:
+        found.append(populator.model_cls)
+        found.extend(_related_models(populator.related_populators))
+    return tuple(found)
 
 
 # Descriptors through which Model.__init__ only stores the value in the instance's __dict__ (on a

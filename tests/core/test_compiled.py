@@ -271,6 +271,20 @@ def test_instances_made_without_init_hold_what_django_puts_in_them():
     assert (got._state.adding, got._state.db) == (expected._state.adding, expected._state.db)
     assert got._state.fields_cache.keys() == expected._state.fields_cache.keys()
     assert got.account is got._state.fields_cache["account"]
+    # The select_related() instances too, with the links Django sets both ways.
+    assert read._plans["default"].related_plain
+    for got_related, expected_related in (
+        (got.account, expected.account),
+        (got.account.member, expected.account.member),
+    ):
+        assert type(got_related) is type(expected_related)
+        assert _whole(got_related) == _whole(expected_related)
+        assert got_related._state.db == expected_related._state.db
+        assert got_related._state.adding is False
+        assert (
+            got_related._state.fields_cache.keys() == expected_related._state.fields_cache.keys()
+        )
+    assert got.account.member.account is got.account
     # Changing a foreign key forgets the related object, as on any instance.
     got.account_id = got.account_id + 1
     assert "account" not in got._state.fields_cache
@@ -292,6 +306,70 @@ def test_a_model_listened_to_at_init_goes_through_django(settings):
     finally:
         post_init.disconnect(heard, sender=MemberSession)
     assert seen == [session.pk]
+
+
+def test_a_related_model_listened_to_at_init_goes_through_django():
+    from django.db.models.signals import post_init
+
+    from assure.members.models import Member
+
+    session = _session()
+    read = CompiledRead(MemberSession, _query, stand_ins=(-1, "-"))
+    read.first(session.pk, "app")  # compiled here
+    seen = []
+
+    def heard(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    post_init.connect(heard, sender=Member)
+    try:
+        got = read.first(session.pk, "app")
+    finally:
+        post_init.disconnect(heard, sender=Member)
+    assert seen == [session.account.member_id]
+    assert got.account.member.pk == session.account.member_id
+
+
+def test_a_missing_related_row_is_none_as_with_the_orm():
+    from assure.documents.models import Certificate
+    from tests.members.factories import BeneficiaryFactory
+
+    member = _session().account.member
+    child = BeneficiaryFactory(member=member, given_names="Léa")
+
+    def certificate(reference: str, beneficiary) -> Certificate:
+        return Certificate.objects.create(
+            member=member,
+            beneficiary=beneficiary,
+            kind="ehic_provisional",
+            reference=reference,
+            issued_at=timezone.now(),
+            holder_initials="Z. N.",
+            holder_birth_year=1985,
+            pdf=f"certificates/{reference}.pdf",
+            sha256="0" * 64,
+        )
+
+    for_member, for_child = certificate("A" * 20, None), certificate("B" * 20, child)
+
+    def build(member_id: int):
+        return (
+            Certificate.objects.select_related("beneficiary")
+            .filter(member_id=member_id)
+            .order_by("reference")
+        )
+
+    read = CompiledRead(Certificate, build, stand_ins=(-1,))
+    got = read.all(member.pk)
+    expected = list(build(member.pk))
+    assert read._plans["default"].related_plain
+    assert [c.pk for c in got] == [for_member.pk, for_child.pk]
+    assert got[0].beneficiary is None
+    assert "beneficiary" in got[0]._state.fields_cache  # known to be none: no query to ask
+    assert _whole(got[1].beneficiary) == _whole(expected[1].beneficiary)
+    with CaptureQueriesContext(connection) as queries:
+        assert got[1].beneficiary.given_names == "Léa"
+    assert len(queries) == 0
 
 
 def test_a_read_of_some_columns_goes_through_django():
