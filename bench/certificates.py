@@ -84,6 +84,7 @@ def main() -> None:
         n
         for n in range(1000)
         if not Member.objects.filter(nir=with_key(f"2850575056{n:03d}")).exists()
+        and not Member.objects.filter(external_id=f"BENCH-{n}").exists()
     )
     member = Member.objects.create(
         external_id=f"BENCH-{run}",
