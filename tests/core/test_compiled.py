@@ -281,9 +281,7 @@ def test_instances_made_without_init_hold_what_django_puts_in_them():
         assert _whole(got_related) == _whole(expected_related)
         assert got_related._state.db == expected_related._state.db
         assert got_related._state.adding is False
-        assert (
-            got_related._state.fields_cache.keys() == expected_related._state.fields_cache.keys()
-        )
+        assert got_related._state.fields_cache.keys() == expected_related._state.fields_cache.keys()
     assert got.account.member.account is got.account
     # Changing a foreign key forgets the related object, as on any instance.
     got.account_id = got.account_id + 1
