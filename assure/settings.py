@@ -380,7 +380,8 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media-not-served/"  # files are only ever served through views that check the owner
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Files flushed to disk before the rows naming them commit (assure/core/durable_storage.py).
+    "default": {"BACKEND": "assure.core.durable_storage.DurableFileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "assure.core.static_storage.KeptURLStaticFilesStorage"

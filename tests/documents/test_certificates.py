@@ -265,3 +265,34 @@ def test_more_payments_than_a_page_holds_asks_for_a_shorter_period(member):
         )
     with pytest.raises(exceptions.TooManyPayments):
         issue(member, "allowance", start=dt.date(2026, 1, 1), end=dt.date(2026, 11, 1))
+
+
+def test_the_pdf_is_on_disk_before_its_row_is_written(member, monkeypatch):
+    """A power cut between the two never leaves a certificate whose PDF is empty or gone."""
+    import os
+    from pathlib import Path
+
+    from django.db import connection
+
+    events: list[tuple[str, str]] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def watch(execute, sql, params, many, context):
+        events.append(("sql", sql))
+        return execute(sql, params, many, context)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with connection.execute_wrapper(watch):
+        certificate = issue(member, "entitlement")
+    pdf = str(Path(certificate.pdf.path).resolve())
+    flushed_at = events.index(("fsync", pdf))
+    inserted_at = next(
+        i
+        for i, (kind, text) in enumerate(events)
+        if kind == "sql" and text.startswith('INSERT INTO "documents_certificate"')
+    )
+    assert flushed_at < inserted_at
