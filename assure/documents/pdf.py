@@ -1,7 +1,9 @@
 """The one-page layout every certificate shares, drawn with ReportLab's canvas.
 
-The page is described by `Page` (plain data) and drawn by `page_render`, which knows nothing of
-members or the database: the benchmark draws the same layout alone to measure what the rest costs.
+The page is described by `Page` (plain data) and drawn by `_draw`, which knows nothing of members
+or the database. `page_render` gives the page as a file written by ReportLab (the benchmark's bare
+page, to measure what the rest of a certificate costs); `page_draw` gives the drawing alone, which
+the signature's own file then holds (assure.documents.signing.drawing_sign).
 The standard Helvetica font covers French (accents, œ, €); text is wrapped to the column and the
 table is cut to what one page holds, so a certificate is always exactly one page.
 """
@@ -15,6 +17,7 @@ import segno
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen import canvas
 
 WIDTH, HEIGHT = A4
@@ -80,13 +83,73 @@ def _lines(c: canvas.Canvas, text: str, x: float, y: float, width: float, size: 
     return y
 
 
+def page_subject(page: Page) -> str:
+    return f"{page.title} {page.reference}"
+
+
 def page_render(page: Page) -> bytes:
+    """The page as a whole file written by ReportLab: the layout's reference (the benchmark's
+    bare page), and the way every page is made when `page_draw` cannot be used."""
     buffer = io.BytesIO()
     c = canvas.Canvas(buffer, pagesize=A4, pageCompression=1, lang="fr-FR")
     c.setTitle(page.title)
     c.setAuthor(page.author)
-    c.setSubject(f"{page.title} {page.reference}")
+    c.setSubject(page_subject(page))
     c.setCreator(page.author)
+    _draw(c, page)
+    c.showPage()
+    c.save()
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """A page's drawing without a file around it: what pyHanko needs to write the signed file
+    in one go (assure.documents.signing.drawing_sign)."""
+
+    content: bytes  # the page's content stream, uncompressed
+    fonts: dict[str, str]  # resource name ("/F1") → standard font ("Helvetica")
+    width: float
+    height: float
+
+
+# What a page may use for its drawing to be taken alone: the standard fonts in ReportLab's
+# default encoding, nothing else (no image or form, transparency, shading, colour space or link).
+# (ReportLab's `hasImages` is set on every page: it only lists image procedure sets.)
+_PAGE_EXTRAS = ("XObjects", "ExtGState", "_shadingUsed", "_colorsUsed", "Annots")
+_STANDARD_FONTS = frozenset(pdfmetrics.standardFonts)
+
+
+def page_draw(page: Page) -> Drawing | None:
+    """The page drawn by ReportLab, without ReportLab writing it to a file; None when the page
+    uses more than the standard fonts (it is then made by `page_render`).
+
+    Writing the file was a sixth of a certificate's drawing, and pyHanko then read it back, in
+    Python, to add the signature (docs/performance.md). ReportLab keeps the finished page in its
+    document until `save()`; its operators and the fonts they name are taken from there. Tests
+    check that they are exactly those of `page_render`'s file."""
+    c = canvas.Canvas(io.BytesIO(), pagesize=A4)
+    _draw(c, page)
+    c.showPage()
+    document = c._doc
+    (finished,) = document.Pages.pages
+    if any(getattr(finished, extra, None) for extra in _PAGE_EXTRAS):
+        return None
+    fonts = {}
+    for font_name, resource in document.fontMapping.items():
+        font = pdfmetrics.getFont(font_name)
+        if font_name not in _STANDARD_FONTS or font.encoding.name != "WinAnsiEncoding":
+            return None
+        fonts[resource] = font_name
+    return Drawing(
+        content=finished.stream.encode("latin-1"),
+        fonts=fonts,
+        width=finished.pagewidth,
+        height=finished.pageheight,
+    )
+
+
+def _draw(c: canvas.Canvas, page: Page) -> None:
     column = WIDTH - 2 * MARGIN
 
     # Header: the fund on the left, the QR code on the right.
@@ -150,9 +213,6 @@ def page_render(page: Page) -> bytes:
     for line in simpleSplit(footer, FONT, 8, column):
         c.drawString(MARGIN, fy, line)
         fy -= 10
-    c.showPage()
-    c.save()
-    return buffer.getvalue()
 
 
 def _table(c: canvas.Canvas, table: Table, y: float, column: float) -> float:

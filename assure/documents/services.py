@@ -31,9 +31,9 @@ from assure.documents.exceptions import (
     UnknownBeneficiary,
 )
 from assure.documents.models import Certificate
-from assure.documents.pdf import MAX_TABLE_ROWS, page_render
+from assure.documents.pdf import MAX_TABLE_ROWS, page_draw, page_render, page_subject
 from assure.documents.references import reference_display, reference_new
-from assure.documents.signing import pdf_sign
+from assure.documents.signing import drawing_sign, pdf_sign
 from assure.members.models import Beneficiary, Member
 from assure.payments.selectors import months_before
 
@@ -178,6 +178,18 @@ def _draft(member: Member, request: CertificateRequest, today: dt.date, stamp: c
     raise NotFound()
 
 
+def page_signed(page: content.Page) -> bytes:
+    """The page as a signed PDF: drawn by ReportLab, written and signed by pyHanko in one go, or
+    written by ReportLab then signed when the page needs more than ReportLab's drawing alone."""
+    reason = page.title[:100]
+    drawing = page_draw(page)
+    if drawing is None:
+        return pdf_sign(page_render(page), reason=reason)
+    return drawing_sign(
+        drawing, title=page.title, author=page.author, subject=page_subject(page), reason=reason
+    )
+
+
 def verify_url(reference: str) -> str:
     path = reverse("documents:verify", kwargs={"reference": reference_display(reference)})
     return settings.ASSURE_SITE_URL.rstrip("/") + path
@@ -196,7 +208,7 @@ def certificate_issue(*, actor: Actor, member: Member, request: CertificateReque
         reference=reference_display(reference), verify_url=verify_url(reference), issued_on=today
     )
     draft = _draft(member, request, today, stamp)
-    data = pdf_sign(page_render(draft.page), reason=draft.page.title[:100])
+    data = page_signed(draft.page)
     name = default_storage.save(f"certificates/{now:%Y/%m}/{reference}.pdf", ContentFile(data))
     try:
         with transaction.atomic():
