@@ -1,15 +1,16 @@
 """Writes of the documents app: issuing a certificate, revoking one.
 
-A certificate is drawn and signed before the transaction opens (tens of milliseconds of CPU that
-should not hold a database write lock), its PDF stored, then the row and its audit event are
-written together. A failed write removes the stored file, so nothing refers to a missing PDF and no
-PDF is left without its row.
+A certificate is drawn and signed before the transaction opens (milliseconds of CPU that should
+not hold a database write lock), its PDF stored, then the row and its audit event are written
+together; the PDF is flushed to disk while they are, and the commit waits for it. A failed write
+removes the stored file, so nothing refers to a missing PDF and no PDF is left without its row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from concurrent.futures import wait
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assure.core.compiled import CompiledInsert
+from assure.core.durable_storage import save_flushing
 from assure.core.exceptions import NotFound
 from assure.core.services import Actor, audit_record
 from assure.documents import content, selectors
@@ -209,7 +211,9 @@ def certificate_issue(*, actor: Actor, member: Member, request: CertificateReque
     )
     draft = _draft(member, request, today, stamp)
     data = page_signed(draft.page)
-    name = default_storage.save(f"certificates/{now:%Y/%m}/{reference}.pdf", ContentFile(data))
+    name, flushed = save_flushing(
+        default_storage, f"certificates/{now:%Y/%m}/{reference}.pdf", ContentFile(data)
+    )
     try:
         with transaction.atomic():
             certificate = _new_certificate.create(
@@ -234,7 +238,10 @@ def certificate_issue(*, actor: Actor, member: Member, request: CertificateReque
                 object_id=certificate.pk,
                 data={"kind": request.kind, **draft.parameters},
             )
+            # The PDF on disk before its row commits (flushed while the rows were written).
+            flushed.result()
     except BaseException:
+        wait([flushed])  # not deleted under a flush still running
         default_storage.delete(name)
         raise
     return certificate

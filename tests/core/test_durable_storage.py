@@ -63,3 +63,24 @@ def test_a_taken_name_gets_another_as_with_django(tmp_path, flushed):
     assert (tmp_path / first).read_bytes() == b"first"
     assert (tmp_path / second).read_bytes() == b"second"
     assert tmp_path / second in flushed
+
+
+def test_a_flush_beside_the_caller_is_done_when_its_future_is(tmp_path, flushed):
+    from assure.core.durable_storage import save_flushing
+
+    storage = DurableFileSystemStorage(location=tmp_path)
+    name, done = save_flushing(storage, "certificates/2026/11/X.pdf", ContentFile(b"pdf"))
+    assert done.result(timeout=10) is None
+    assert tmp_path / name in flushed
+    assert tmp_path / "certificates" / "2026" / "11" in flushed
+    assert (tmp_path / name).read_bytes() == b"pdf"
+
+
+def test_a_storage_that_does_not_flush_gives_a_finished_future(tmp_path):
+    from django.core.files.storage import FileSystemStorage
+
+    from assure.core.durable_storage import save_flushing
+
+    name, done = save_flushing(FileSystemStorage(location=tmp_path), "a/b.pdf", ContentFile(b"x"))
+    assert done.done()
+    assert (tmp_path / name).read_bytes() == b"x"

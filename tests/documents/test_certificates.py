@@ -267,9 +267,11 @@ def test_more_payments_than_a_page_holds_asks_for_a_shorter_period(member):
         issue(member, "allowance", start=dt.date(2026, 1, 1), end=dt.date(2026, 11, 1))
 
 
-def test_the_pdf_is_on_disk_before_its_row_is_written(member, monkeypatch):
+@pytest.mark.django_db(transaction=True)
+def test_the_pdf_is_on_disk_before_its_row_is_committed(member, monkeypatch):
     """A power cut between the two never leaves a certificate whose PDF is empty or gone."""
     import os
+    import time
     from pathlib import Path
 
     from django.db import connection
@@ -278,21 +280,32 @@ def test_the_pdf_is_on_disk_before_its_row_is_written(member, monkeypatch):
     real_fsync = os.fsync
 
     def fsync(fd: int) -> None:
-        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        # A slow disk: the commit must still wait for the flush.
+        time.sleep(0.05)
         real_fsync(fd)
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
 
     def watch(execute, sql, params, many, context):
         events.append(("sql", sql))
         return execute(sql, params, many, context)
 
+    real_commit = connection._commit
+
+    def commit():
+        events.append(("commit", ""))
+        return real_commit()
+
     monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(connection, "_commit", commit)
     with connection.execute_wrapper(watch):
         certificate = issue(member, "entitlement")
     pdf = str(Path(certificate.pdf.path).resolve())
-    flushed_at = events.index(("fsync", pdf))
     inserted_at = next(
         i
         for i, (kind, text) in enumerate(events)
         if kind == "sql" and text.startswith('INSERT INTO "documents_certificate"')
     )
-    assert flushed_at < inserted_at
+    committed_at = events.index(("commit", ""), inserted_at)
+    assert events.index(("fsync", pdf)) < committed_at
+    # The folder holding its name too.
+    assert events.index(("fsync", str(Path(pdf).parent))) < committed_at
