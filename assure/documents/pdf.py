@@ -142,7 +142,7 @@ def page_draw(page: Page) -> Drawing | None:
             return None
         fonts[resource] = font_name
     return Drawing(
-        content=finished.stream.encode("latin-1"),
+        content=finished.stream.encode("utf-8"),  # as ReportLab writes its streams
         fonts=fonts,
         width=finished.pagewidth,
         height=finished.pageheight,
