@@ -26,6 +26,7 @@ QR_SIZE = 32 * mm
 FONT = "Helvetica"
 BOLD = "Helvetica-Bold"
 MAX_TABLE_ROWS = 30
+LANG = "fr-FR"  # every certificate is in French, whatever the reader's language
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def page_render(page: Page) -> bytes:
     """The page as a whole file written by ReportLab: the layout's reference (the benchmark's
     bare page), and the way every page is made when `page_draw` cannot be used."""
     buffer = io.BytesIO()
-    c = canvas.Canvas(buffer, pagesize=A4, pageCompression=1, lang="fr-FR")
+    c = canvas.Canvas(buffer, pagesize=A4, pageCompression=1, lang=LANG)
     c.setTitle(page.title)
     c.setAuthor(page.author)
     c.setSubject(page_subject(page))

@@ -31,7 +31,7 @@ from pyhanko.pdf_utils.writer import BasePdfFileWriter, PdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 
-from assure.documents.pdf import Drawing
+from assure.documents.pdf import LANG, Drawing
 
 KEY_NAME = "signing-key.pem"
 CERT_NAME = "signing-cert.pem"
@@ -293,9 +293,14 @@ def pdf_sign(data: bytes, *, reason: str) -> bytes:
     return _sign(IncrementalPdfFileWriter(io.BytesIO(data)), reason=reason)
 
 
-def drawing_sign(
-    drawing: Drawing, *, title: str, author: str, subject: str, reason: str, lang: str = "fr-FR"
-) -> bytes:
+# The information dictionary's entries pyHanko fills from the document's metadata (drawing_sign).
+_INFO = tuple(
+    generic.pdf_name(key)
+    for key in ("/Title", "/Author", "/Subject", "/Creator", "/CreationDate", "/ModDate")
+)
+
+
+def drawing_sign(drawing: Drawing, *, title: str, author: str, subject: str, reason: str) -> bytes:
     """A one-page file holding `drawing`, written by pyHanko with the fund's invisible PAdES
     baseline signature in the same write.
 
@@ -339,7 +344,7 @@ def drawing_sign(
             }
         )
     )
-    writer.root[generic.pdf_name("/Lang")] = generic.pdf_string(lang)
+    writer.root[generic.pdf_name("/Lang")] = generic.pdf_string(LANG)
     meta = writer.document_meta
     meta.title, meta.author, meta.subject, meta.creator = title, author, subject, author
     meta.created = "now"
@@ -348,12 +353,6 @@ def drawing_sign(
     # same metadata, so both say the same.
     writer.set_info(generic.DictionaryObject({key: generic.TextStringObject() for key in _INFO}))
     return _sign(writer, reason=reason)
-
-
-_INFO = tuple(
-    generic.pdf_name(key)
-    for key in ("/Title", "/Author", "/Subject", "/Creator", "/CreationDate", "/ModDate")
-)
 
 
 def _sign(writer: BasePdfFileWriter, *, reason: str) -> bytes:
